@@ -1,0 +1,29 @@
+"""One-call conveniences over :class:`~instant.parser.Parser`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .events import Event
+from .parser import Parser
+
+
+def parse(text: str | bytes, **options: Any) -> Any:
+    """The final value of a whole model reply (``multiple=True``: the list of documents).
+
+    Lenient by default: finds the JSON inside prose, fences and think blocks, and completes
+    a truncated reply. Raises :class:`~instant.ParseError` on bad input.
+    """
+    parser = Parser(**options)
+    parser.feed(text)
+    parser.close()
+    return parser.values if parser.multiple else parser.value
+
+
+def iter_events(chunks: Iterable[str | bytes], **options: Any) -> Iterator[Event]:
+    """Events for any iterable of text chunks, as each chunk arrives, then the last ones."""
+    parser = Parser(**options)
+    for chunk in chunks:
+        yield from parser.feed(chunk)
+    yield from parser.close()

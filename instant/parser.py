@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from json.decoder import scanstring
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -28,6 +29,8 @@ from .events import Event, key_segment
 START, PROSE, THINK, VALUE, KEY, COLON, AFTER = range(7)
 STRING, KEYSTR, NUMBER, WORD, BAREKEY, COMMENT, END, CLOSED = range(7, 15)
 
+_NOTHING: Any = object()
+_NUMBER, _NUMBER_CHARS, _WORD, _SKIP_WS = sc.NUMBER, sc.NUMBER_CHARS, sc.WORD, sc.skip_ws
 _NUMBER_EXPECTED = {
     0: "a digit",
     1: "a digit after '-'",
@@ -117,6 +120,10 @@ class Parser:
         self._starts = openers if expect else '{["-0123456789'
         self._prose = re.compile("[" + re.escape(openers) + "<`]").search
         self.truncated = False
+        self._in_string = False  # feed() may take its fast path
+        self._template: Event | None = None
+        self._slot: Any = None
+        self._slot_key: Any = None
         # stream position bookkeeping, for offsets, lines and excerpts
         self._base = 0  # stream offset of the current buffer's first character
         self._lines = 0  # newlines before _base
@@ -133,6 +140,16 @@ class Parser:
         self._doc = 0  # number of the current document
         self._values: list[Any] = []  # the values of the finished documents
         self._segs: dict[str, str] = {}
+        self._consts = (
+            strict,
+            not strict,
+            snapshots,
+            multiple,
+            not emit_start,
+            sc.RUN_STRICT if strict else sc.RUN_DOUBLE,
+            self._literals,
+            self._segs,
+        )
         self._new_document()
 
     def _new_document(self) -> None:
@@ -171,6 +188,37 @@ class Parser:
 
     def feed(self, chunk: str | bytes) -> list[Event]:
         """Parse the next chunk (``str``, or UTF-8 ``bytes`` split anywhere)."""
+        if self._in_string and chunk.__class__ is str:
+            # Fast path, the common case: the chunk lies wholly inside the open string.
+            q = self._quote
+            if (
+                chunk
+                and q not in chunk
+                and "\\" not in chunk
+                and "\n" not in chunk
+                and (not self.strict or self._runre(chunk, 0).end() == len(chunk))  # type: ignore
+            ):
+                self._base += len(chunk)
+                self._text = value = self._text + chunk  # type: ignore[operator]
+                if self._shared:
+                    self._privatize()
+                    self._template = None
+                if self._template is None:
+                    self._fast_setup()
+                self._slot[self._slot_key] = value
+                root = self._root if self._stack else value
+                self._root = root
+                ev = self._template.copy()
+                ev["delta"] = chunk
+                ev["value"] = value
+                ev["complete_value"] = root
+                self._shared = self.snapshots
+                if self._committed:
+                    return [ev]
+                self._committed = True
+                events, self._held_events = self._held_events, []
+                events.append(ev)
+                return events
         if self._error is not None:
             raise self._error
         if self._state == CLOSED:
@@ -195,8 +243,6 @@ class Parser:
                     self._held,
                     events,
                 )
-        if self._state == STRING and not self._held:
-            return self._string_chunk(text)
         return self._feed_text(self._held + text if self._held else text)
 
     def close(self) -> list[Event]:
@@ -248,51 +294,54 @@ class Parser:
         )
         err.events = events
         self._error = err
+        self._in_string = False
         raise err
 
     def _consumed(self, buf: str, upto: int) -> None:
         """Forget ``buf[:upto]``, keeping only its newline count and a short tail."""
         if upto <= 0:
             return
-        lines = buf.count("\n", 0, upto)
-        if lines:
-            self._lines += lines
-            self._last_nl = self._base + buf.rfind("\n", 0, upto)
-        self._recent = (self._recent + buf[max(0, upto - 30) : upto])[-30:]
+        if "\n" in buf:
+            lines = buf.count("\n", 0, upto)
+            if lines:
+                self._lines += lines
+                self._last_nl = self._base + buf.rfind("\n", 0, upto)
+        if upto >= 30:
+            self._recent = buf[upto - 30 : upto]
+        else:
+            recent = self._recent + buf[:upto]
+            self._recent = recent if len(recent) <= 60 else recent[-30:]
         self._base += upto
 
     # -- the main loop ------------------------------------------------------------------
 
-    def _string_chunk(self, text: str) -> list[Event]:
-        """Fast path: a chunk that lies wholly inside the open string (the common case)."""
-        if self._runre(text, 0).end() != len(text):  # type: ignore[union-attr]
-            return self._feed_text(text)
-        self._consumed(text, len(text))
-        self._text = value = self._text + text
-        self._set_string(value)
-        ev: Event = {
+    def _fast_setup(self) -> None:
+        """Where feed()'s fast path writes the open string, and its event's fixed fields."""
+        if self._stack:
+            f = self._stack[-1]
+            self._slot = f.c
+            self._slot_key = f.name if f.obj else -1
+        else:
+            self._slot, self._slot_key = {}, 0  # a root string lives in _root only
+        self._template = {
             "key": self._skey,
             "indexes": self._sidx,
             "path": self._spath,
             "event": "delta",
-            "delta": text,
-            "value": value,
+            "delta": "",
+            "value": "",
             "is_complete": False,
-            "complete_value": self._root,
+            "complete_value": None,
         }
         if self.multiple:
-            ev["document"] = self._doc
-        if self.snapshots:
-            self._shared = True
-        if self._committed:
-            return [ev]
-        self._committed = True
-        events, self._held_events = self._held_events, []
-        events.append(ev)
-        return events
+            self._template["document"] = self._doc
 
     def _feed_text(self, buf: str) -> list[Event]:
-        events, self._held_events = self._held_events, []
+        events = self._held_events
+        if events:
+            self._held_events = []
+        else:
+            events = []
         self._cand_idx = 0
         pos = 0
         while True:
@@ -306,8 +355,21 @@ class Parser:
                 if self.strict or f.fatal or not self._abandon(events):
                     self._raise(f.message, f.pos, buf, events)
                 pos = f.pos  # the search for a document goes on from the failing character
-        self._held = buf[pos:]
-        self._consumed(buf, pos)
+        self._held = held = buf[pos:]
+        if pos:  # what _consumed() does, inline on this hot path
+            if "\n" in buf:
+                lines = buf.count("\n", 0, pos)
+                if lines:
+                    self._lines += lines
+                    self._last_nl = self._base + buf.rfind("\n", 0, pos)
+            if pos >= 30:
+                self._recent = buf[pos - 30 : pos]
+            else:
+                recent = self._recent + buf[:pos]
+                self._recent = recent if len(recent) <= 60 else recent[-30:]
+            self._base += pos
+        self._in_string = self._state == STRING and not held and self.max_size is None
+        self._template = None
         if self._has_root and not self._committed:
             if any(e["event"] != "start" for e in events[self._cand_idx :]):
                 self._committed = True
@@ -328,91 +390,344 @@ class Parser:
         return True
 
     def _loop(self, buf: str, pos: int, events: list[Event]) -> int:
-        """Consume ``buf`` from ``pos``; return where undecided text begins."""
+        """Consume ``buf`` from ``pos``; return where undecided text begins.
+
+        The common transitions inside a container (separators, keys, strings that close
+        in this buffer, numbers, literals, opening and closing containers) are handled
+        inline here with the state in a local variable; everything else goes through
+        :meth:`_step`, which does the same work in general form.
+        """
+        n = len(buf)
+        strict, lenient, snap, multiple, inline, dq_run, literals, segs = self._consts
+        number, number_chars, word, skip_ws = _NUMBER, _NUMBER_CHARS, _WORD, _SKIP_WS
+        stack = self._stack
+        state = self._state
+        ev: Event
+        while pos < n:
+            c = buf[pos]
+            if c in " \t\n\r" and (state <= AFTER or state == END):
+                pos = skip_ws(buf, pos).end()  # type: ignore[union-attr]
+                if pos >= n:
+                    break
+                c = buf[pos]
+            if stack and inline:
+                top = stack[-1]
+                if state == AFTER:
+                    if c == ",":
+                        state = KEY if top.obj else VALUE
+                        self._closer_ok = lenient
+                        pos += 1
+                        continue
+                    if c == ("}" if top.obj else "]"):
+                        stack.pop()
+                        ev = {
+                            "key": top.key,
+                            "indexes": top.idx,
+                            "path": top.path,
+                            "event": "done",
+                            "delta": top.c,
+                            "value": top.c,
+                            "is_complete": True,
+                            "complete_value": self._root,
+                        }
+                        if multiple:
+                            ev["document"] = self._doc
+                        events.append(ev)
+                        self._shared = snap
+                        pos += 1
+                        if not stack:
+                            self._after_value()
+                            stack = self._stack
+                            state = self._state
+                        continue
+                elif state == KEY:
+                    if c == '"':
+                        end = dq_run(buf, pos + 1).end()  # type: ignore[union-attr]
+                        name: Any = _NOTHING
+                        if end >= n:  # the key goes on in the next chunk
+                            self._keytext = buf[pos + 1 : end]
+                            self._quote = '"'
+                            self._runre = dq_run
+                            self._state = KEYSTR
+                            return n
+                        if buf[end] == '"':
+                            name = buf[pos + 1 : end]
+                            end += 1
+                        elif buf[end] == "\\":
+                            try:  # the C decoder: exactly json.loads' semantics
+                                name, end = scanstring(buf, pos + 1, strict)
+                            except ValueError:  # unterminated, or a lenient escape
+                                pass
+                        if name is not _NOTHING:
+                            top.name = name
+                            pos = end
+                            if pos < n and buf[pos] == ":":
+                                state = VALUE
+                                self._closer_ok = False
+                                pos += 1
+                            else:
+                                state = COLON
+                            continue
+                elif state == COLON:
+                    if c == ":":
+                        state = VALUE
+                        self._closer_ok = False
+                        pos += 1
+                        continue
+                elif state == VALUE:
+                    v: Any = _NOTHING
+                    open_string = False
+                    if c == '"':
+                        end = dq_run(buf, pos + 1).end()  # type: ignore[union-attr]
+                        if end >= n:  # the string goes on in the next chunk
+                            v = buf[pos + 1 : n]
+                            open_string = True
+                        elif buf[end] == '"':
+                            v = buf[pos + 1 : end]
+                            end += 1
+                        elif buf[end] == "\\":
+                            try:  # the C decoder: exactly json.loads' semantics
+                                v, end = scanstring(buf, pos + 1, strict)
+                            except ValueError:  # unterminated, or a lenient escape
+                                pass
+                    elif c in "-0123456789":
+                        m = number(buf, pos)
+                        if m is not None:
+                            end = m.end()
+                            if end < n and buf[end] not in number_chars:
+                                if end - pos > self.max_number_length:
+                                    raise _Fail(pos + self.max_number_length, self._too_long(), True)
+                                v = self._convert(buf[pos:end], m.lastindex == 1, pos)
+                    elif c in "tfnTFN":
+                        end = word(buf, pos).end()  # type: ignore[union-attr]
+                        if end < n:
+                            v = literals.get(buf[pos:end], _NOTHING)
+                    elif c == "{" or c == "[":
+                        if len(stack) >= self.max_depth:
+                            raise _Fail(pos, f"nesting deeper than max_depth={self.max_depth}", True)
+                        v = {} if c == "{" else []
+                        end = pos + 1
+                    if v is not _NOTHING:
+                        # where the value goes: its key, indexes and path
+                        if top.obj:
+                            name = top.name
+                            seg = segs.get(name)
+                            if seg is None:
+                                seg = key_segment(name)
+                                if len(segs) < 4096:
+                                    segs[name] = seg
+                            key = top.ckey + seg
+                            idx = top.idx
+                            path = top.path + (name,)
+                            if self._shared:
+                                self._privatize()
+                            top.c[name] = v
+                        else:
+                            i = len(top.c)
+                            key = top.ckey
+                            idx = top.idx + [i]
+                            path = top.path + (i,)
+                            if self._shared:
+                                self._privatize()
+                            top.c.append(v)
+                        if c == "{":
+                            stack.append(_Frame(v, True, key, path, idx, key + "." if key else ""))
+                            state = KEY
+                            self._closer_ok = True
+                            pos = end
+                            continue
+                        if c == "[":
+                            stack.append(_Frame(v, False, key, path, idx, key + ".[]" if key else "[]"))
+                            state = VALUE
+                            self._closer_ok = True
+                            pos = end
+                            continue
+                        root = self._root
+                        if c == '"':
+                            if v:
+                                ev = {
+                                    "key": key,
+                                    "indexes": idx,
+                                    "path": path,
+                                    "event": "delta",
+                                    "delta": v,
+                                    "value": v,
+                                    "is_complete": False,
+                                    "complete_value": root,
+                                }
+                                if multiple:
+                                    ev["document"] = self._doc
+                                events.append(ev)
+                                self._shared = snap
+                            if open_string:  # its text so far is out, more comes later
+                                self._skey, self._sidx, self._spath = key, idx, path
+                                self._text = v
+                                self._quote = '"'
+                                self._runre = dq_run
+                                self._state = STRING
+                                return n
+                            ev = {
+                                "key": key,
+                                "indexes": idx,
+                                "path": path,
+                                "event": "done",
+                                "delta": "",
+                                "value": v,
+                                "is_complete": True,
+                                "complete_value": root,
+                            }
+                        else:
+                            ev = {
+                                "key": key,
+                                "indexes": idx,
+                                "path": path,
+                                "event": "done",
+                                "delta": v,
+                                "value": v,
+                                "is_complete": True,
+                                "complete_value": root,
+                            }
+                        if multiple:
+                            ev["document"] = self._doc
+                        events.append(ev)
+                        self._shared = snap
+                        state = AFTER
+                        pos = end
+                        continue
+                elif state == STRING or state == KEYSTR:
+                    end = self._runre(buf, pos).end()  # type: ignore[union-attr]
+                    if end < n and buf[end] == self._quote:
+                        piece = buf[pos:end]
+                        pos = end + 1
+                        if state == KEYSTR:
+                            top.name = self._keytext + piece
+                            state = COLON
+                            continue
+                        value = self._text
+                        if piece:
+                            self._text = value = value + piece
+                            if self._shared:
+                                self._privatize()
+                            if top.obj:
+                                top.c[top.name] = value
+                            else:
+                                top.c[-1] = value
+                            ev = {
+                                "key": self._skey,
+                                "indexes": self._sidx,
+                                "path": self._spath,
+                                "event": "delta",
+                                "delta": piece,
+                                "value": value,
+                                "is_complete": False,
+                                "complete_value": self._root,
+                            }
+                            if multiple:
+                                ev["document"] = self._doc
+                            events.append(ev)
+                        ev = {
+                            "key": self._skey,
+                            "indexes": self._sidx,
+                            "path": self._spath,
+                            "event": "done",
+                            "delta": "",
+                            "value": value,
+                            "is_complete": True,
+                            "complete_value": self._root,
+                        }
+                        if multiple:
+                            ev["document"] = self._doc
+                        events.append(ev)
+                        self._shared = snap
+                        state = AFTER
+                        continue
+            self._state = state
+            try:
+                pos = self._step(buf, pos, c, state, events)
+            finally:
+                state = self._state
+                stack = self._stack
+        self._state = state
+        return pos
+
+    def _step(self, buf: str, pos: int, c: str, state: int, events: list[Event]) -> int:
+        """One step of the general state machine; return the new position."""
         n = len(buf)
         strict = self.strict
-        while pos < n:
-            state = self._state
-            if state == STRING:
-                pos = self._string(buf, pos, events)
-                continue
-            c = buf[pos]
-            if c in sc.WHITESPACE and (state <= AFTER or state == END):
-                pos = sc.skip_ws(buf, pos).end()  # type: ignore[union-attr]
-                continue
-            if c == "/" and not strict and state <= AFTER and state != PROSE and state != THINK:
-                if pos + 1 >= n:
-                    return pos
-                if buf[pos + 1] in "/*":
-                    self._after_comment = state
-                    self._block_comment = buf[pos + 1] == "*"
-                    self._state = COMMENT
-                    pos += 2
-                    continue
-            if state == AFTER:
-                top = self._stack[-1]
-                if c == ",":
-                    self._state = KEY if top.obj else VALUE
-                    self._closer_ok = not strict
-                    pos += 1
-                elif c == ("}" if top.obj else "]"):
-                    pos = self._close_container(pos, events)
-                else:
-                    raise _Fail(pos, self._expected(buf, pos))
-            elif state == VALUE:
-                pos = self._value(buf, pos, c, events)
-            elif state == KEY:
-                if c == '"' or c == "'" and not strict:
-                    self._begin_string(c)
-                    self._keytext = ""
-                    self._state = KEYSTR
-                    pos += 1
-                elif c == "}" and self._closer_ok:
-                    pos = self._close_container(pos, events)
-                elif not strict and (c.isalnum() or c in "_$-"):
-                    self._keytext = ""
-                    self._state = BAREKEY
-                else:
-                    raise _Fail(pos, self._expected(buf, pos))
-            elif state == COLON:
-                if c != ":":
-                    raise _Fail(pos, self._expected(buf, pos))
-                self._state = VALUE
-                self._closer_ok = False
-                pos += 1
-            elif state == KEYSTR:
-                pos = self._key_string(buf, pos)
-            elif state == NUMBER:
-                pos = self._number(buf, pos, events)
-            elif state == WORD:
-                pos = self._literal(buf, pos, events)
-            elif state == BAREKEY:
-                end = sc.BARE_KEY(buf, pos).end()  # type: ignore[union-attr]
-                self._keytext += buf[pos:end]
-                if end == n:
-                    return n
-                self._stack[-1].name = self._keytext
-                self._state = COLON
-                pos = end
-            elif state == COMMENT:
-                pos = self._comment(buf, pos)
-            elif state == END:
-                if not strict and not self.multiple:
-                    return n  # single document: whatever follows it is ignored
-                if not self.multiple:
-                    raise _Fail(pos, f"expected end of input after the JSON value, found {sc.describe(buf, pos)}")
-                self._state = START
-            elif state == START:
-                pos = self._start(buf, pos, c, events)
-            elif state == PROSE:
-                pos = self._search(buf, pos, events)
-            else:  # THINK
-                m = sc.THINK_CLOSE.search(buf, pos)
-                if m is None:
-                    return sc.think_close_holdback(buf, pos)
-                pos = m.end()
-                self._state = START
-        return pos
+        if state == STRING:
+            return self._string(buf, pos, events)
+        if c == "/" and not strict and state <= AFTER and state != PROSE and state != THINK:
+            if pos + 1 >= n:
+                raise _Hold(pos)
+            if buf[pos + 1] in "/*":
+                self._after_comment = state
+                self._block_comment = buf[pos + 1] == "*"
+                self._state = COMMENT
+                return pos + 2
+        if state == AFTER:
+            top = self._stack[-1]
+            if c == ",":
+                self._state = KEY if top.obj else VALUE
+                self._closer_ok = not strict
+                return pos + 1
+            if c == ("}" if top.obj else "]"):
+                return self._close_container(pos, events)
+            raise _Fail(pos, self._expected(buf, pos))
+        if state == VALUE:
+            return self._value(buf, pos, c, events)
+        if state == KEY:
+            if c == '"' or c == "'" and not strict:
+                self._begin_string(c)
+                self._keytext = ""
+                self._state = KEYSTR
+                return pos + 1
+            if c == "}" and self._closer_ok:
+                return self._close_container(pos, events)
+            if not strict and (c.isalnum() or c in "_$-"):
+                self._keytext = ""
+                self._state = BAREKEY
+                return pos
+            raise _Fail(pos, self._expected(buf, pos))
+        if state == COLON:
+            if c != ":":
+                raise _Fail(pos, self._expected(buf, pos))
+            self._state = VALUE
+            self._closer_ok = False
+            return pos + 1
+        if state == KEYSTR:
+            return self._key_string(buf, pos)
+        if state == NUMBER:
+            return self._number(buf, pos, events)
+        if state == WORD:
+            return self._literal(buf, pos, events)
+        if state == BAREKEY:
+            end = sc.BARE_KEY(buf, pos).end()  # type: ignore[union-attr]
+            self._keytext += buf[pos:end]
+            if end == n:
+                return n
+            self._stack[-1].name = self._keytext
+            self._state = COLON
+            return end
+        if state == COMMENT:
+            return self._comment(buf, pos)
+        if state == END:
+            if not strict and not self.multiple:
+                return n  # a single document: whatever follows it is ignored
+            if not self.multiple:
+                found = sc.describe(buf, pos)
+                raise _Fail(pos, f"expected end of input after the JSON value, found {found}")
+            self._state = START
+            return pos
+        if state == START:
+            return self._start(buf, pos, c, events)
+        if state == PROSE:
+            return self._search(buf, pos, events)
+        # THINK
+        m = sc.THINK_CLOSE.search(buf, pos)
+        if m is None:
+            raise _Hold(sc.think_close_holdback(buf, pos))
+        self._state = START
+        return m.end()
 
     def _expected(self, buf: str, pos: int) -> str:
         found = sc.describe(buf, pos)
@@ -616,13 +931,15 @@ class Parser:
         end, outcome, esc = sc.scan_string(buf, pos, self._runre, self._quote, self.strict)
         if outcome >= sc.BAD_CONTROL:
             raise _Fail(end, self._bad_string(buf, end, outcome))
-        piece = sc.decode(buf[pos:end]) if esc else buf[pos:end]
+        piece = sc.decode(buf[pos:end], self._quote == "\"") if esc else buf[pos:end]
         if piece:
             self._text = text = self._text + piece
             self._set_string(text)
             self._emit(events, self._skey, self._sidx, self._spath, "delta", piece, text)
         if outcome == sc.MORE:
-            raise _Hold(end)
+            if end < len(buf):
+                raise _Hold(end)
+            return end
         self._emit(events, self._skey, self._sidx, self._spath, "done", "", self._text)
         self._after_value()
         return end + 1
@@ -631,9 +948,11 @@ class Parser:
         end, outcome, esc = sc.scan_string(buf, pos, self._runre, self._quote, self.strict)
         if outcome >= sc.BAD_CONTROL:
             raise _Fail(end, self._bad_string(buf, end, outcome))
-        self._keytext += sc.decode(buf[pos:end]) if esc else buf[pos:end]
+        self._keytext += sc.decode(buf[pos:end], self._quote == "\"") if esc else buf[pos:end]
         if outcome == sc.MORE:
-            raise _Hold(end)
+            if end < len(buf):
+                raise _Hold(end)
+            return end
         self._stack[-1].name = self._keytext
         self._state = COLON
         return end + 1
@@ -751,6 +1070,7 @@ class Parser:
         self._cand_idx = 0
         held, self._held = self._held, ""
         self._consumed(held, len(held))
+        self._in_string = False
         state = self._state
         if state == COMMENT:
             state = self._state = self._after_comment

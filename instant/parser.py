@@ -140,6 +140,12 @@ class Parser:
         self._doc = 0  # number of the current document
         self._values: list[Any] = []  # the values of the finished documents
         self._segs: dict[str, str] = {}
+        # Separator and key in one match: the common object member costs one regex call
+        # before its value.
+        ws = r"[ \t\n\r]*"
+        ctl = "\\x00-\\x1f" if strict else ""
+        key = rf'"([^"\\{ctl}]*)"{ws}:{ws}'
+        self._members = (re.compile(ws + "," + ws + key).match, re.compile(ws + key).match)
         self._consts = (
             strict,
             not strict,
@@ -400,6 +406,7 @@ class Parser:
         n = len(buf)
         strict, lenient, snap, multiple, inline, dq_run, literals, segs = self._consts
         number, number_chars, word, skip_ws = _NUMBER, _NUMBER_CHARS, _WORD, _SKIP_WS
+        member, first_member = self._members
         stack = self._stack
         state = self._state
         ev: Event
@@ -413,35 +420,62 @@ class Parser:
             if stack and inline:
                 top = stack[-1]
                 if state == AFTER:
-                    if c == ",":
-                        state = KEY if top.obj else VALUE
+                    if top.obj:
+                        m = member(buf, pos) if n - pos > 6 else None
+                        if m is not None:  # ', "key": value' in one go
+                            top.name = m.group(1)
+                            pos = m.end()
+                            state = VALUE
+                            self._closer_ok = False
+                            if pos >= n:
+                                break
+                            c = buf[pos]
+                    elif c == ",":
+                        pos = skip_ws(buf, pos + 1).end()  # type: ignore[union-attr]
+                        state = VALUE
                         self._closer_ok = lenient
-                        pos += 1
-                        continue
-                    if c == ("}" if top.obj else "]"):
-                        stack.pop()
-                        ev = {
-                            "key": top.key,
-                            "indexes": top.idx,
-                            "path": top.path,
-                            "event": "done",
-                            "delta": top.c,
-                            "value": top.c,
-                            "is_complete": True,
-                            "complete_value": self._root,
-                        }
-                        if multiple:
-                            ev["document"] = self._doc
-                        events.append(ev)
-                        self._shared = snap
-                        pos += 1
-                        if not stack:
-                            self._after_value()
-                            stack = self._stack
-                            state = self._state
-                        continue
+                        if pos >= n:
+                            break
+                        c = buf[pos]
+                    if state == AFTER:
+                        if c == ",":
+                            state = KEY if top.obj else VALUE
+                            self._closer_ok = lenient
+                            pos += 1
+                            continue
+                        if c == ("}" if top.obj else "]"):
+                            stack.pop()
+                            ev = {
+                                "key": top.key,
+                                "indexes": top.idx,
+                                "path": top.path,
+                                "event": "done",
+                                "delta": top.c,
+                                "value": top.c,
+                                "is_complete": True,
+                                "complete_value": self._root,
+                            }
+                            if multiple:
+                                ev["document"] = self._doc
+                            events.append(ev)
+                            self._shared = snap
+                            pos += 1
+                            if not stack:
+                                self._after_value()
+                                stack = self._stack
+                                state = self._state
+                            continue
                 elif state == KEY:
-                    if c == '"':
+                    m = first_member(buf, pos) if n - pos > 5 else None
+                    if m is not None:
+                        top.name = m.group(1)
+                        pos = m.end()
+                        state = VALUE
+                        self._closer_ok = False
+                        if pos >= n:
+                            break
+                        c = buf[pos]
+                    elif c == '"':
                         end = dq_run(buf, pos + 1).end()  # type: ignore[union-attr]
                         name: Any = _NOTHING
                         if end >= n:  # the key goes on in the next chunk
@@ -474,7 +508,7 @@ class Parser:
                         self._closer_ok = False
                         pos += 1
                         continue
-                elif state == VALUE:
+                if state == VALUE:
                     v: Any = _NOTHING
                     open_string = False
                     if c == '"':

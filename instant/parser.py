@@ -98,12 +98,9 @@ class Parser:
         max_size: int | None = None,
         parse_float: Callable[[str], Any] | None = None,
         parse_int: Callable[[str], Any] | None = None,
-        select: Any = None,
     ) -> None:
         if expect not in (None, "object", "array"):
             raise ValueError(f"expect must be None, 'object' or 'array', not {expect!r}")
-        if select is not None:
-            raise NotImplementedError("selectors arrive with the selector issue")
         self.strict = strict
         self.multiple = multiple
         self.expect = expect

@@ -1,0 +1,63 @@
+"""Shared helpers for the example-based tests: chunkings and event comparison."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import instant
+
+
+def chunkings(text: str, seeds: int = 12) -> Iterator[list[str] | list[bytes]]:
+    """The same text cut many ways: whole, 1 char, random, and as UTF-8 bytes 1 byte each."""
+    yield [text]
+    yield list(text)
+    data = text.encode("utf-8", "surrogatepass")
+    if data.decode("utf-8", "ignore") == text:  # no lone surrogates: bytes can carry it
+        yield [data[i : i + 1] for i in range(len(data))]
+        rng = random.Random(len(text))
+        cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, 6))) if len(data) > 1 else []
+        yield [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)])]
+    for seed in range(seeds):
+        rng = random.Random(seed)
+        pieces, i = [], 0
+        while i < len(text):
+            k = rng.randint(1, 9)
+            pieces.append(text[i : i + k])
+            i += k
+        yield pieces
+
+
+def feed_all(chunks: list[Any], **options: Any) -> tuple[list[dict[str, Any]], instant.Parser]:
+    parser = instant.Parser(**options)
+    events: list[dict[str, Any]] = []
+    for chunk in chunks:
+        events += parser.feed(chunk)
+    events += parser.close()
+    return events, parser
+
+
+def merged(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events without snapshots, consecutive deltas of one string joined into one."""
+    out: list[dict[str, Any]] = []
+    for e in events:
+        e = {k: v for k, v in e.items() if k != "complete_value"}
+        last = out[-1] if out else None
+        if last and e["event"] == "delta" == last["event"] and e["path"] == last["path"]:
+            last["delta"] += e["delta"]
+            last["value"] = e["value"]
+        else:
+            out.append(e)
+    return out
+
+
+def parse_every_way(text: str, **options: Any) -> Any:
+    """Parse ``text`` in many chunkings; assert they agree; return the value and events."""
+    first_events, parser = feed_all([text], **options)
+    reference = merged(first_events)
+    for chunks in chunkings(text):
+        events, other = feed_all(chunks, **options)
+        assert merged(events) == reference, f"chunking changed the events: {chunks!r}"
+        assert other.truncated == parser.truncated
+    return parser.values if options.get("multiple") else parser.value

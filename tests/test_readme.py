@@ -1,0 +1,49 @@
+"""Every ```python block of the README runs, and the printed output shown after it is true."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BLOCKS = re.findall(r"^```(\w*)\n(.*?)^```", README.read_text(encoding="utf-8"), re.S | re.M)
+
+
+def python_blocks() -> list[tuple[str, str]]:
+    """(code, the plain block right after it if any: its expected output)."""
+    out = []
+    for i, (lang, body) in enumerate(BLOCKS):
+        if lang == "python":
+            follow = BLOCKS[i + 1] if i + 1 < len(BLOCKS) else ("x", "")
+            out.append((body, follow[1] if follow[0] == "" else ""))
+    return out
+
+
+@pytest.mark.parametrize(("code", "expected"), python_blocks())
+def test_readme_python_block_runs(code: str, expected: str) -> None:
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        exec(compile(code, str(README), "exec"), {"__name__": "__readme__"})
+    if expected:
+        assert buf.getvalue().rstrip("\n") == expected.rstrip("\n")
+
+
+def test_readme_has_the_two_commands_and_ci_runs_the_test_one() -> None:
+    text = README.read_text(encoding="utf-8")
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
+    assert ci in text
+    assert "python3 -m pip install . && python3 -m instant" in text
+
+
+def test_main_job_streams_the_bundled_reply() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "instant"], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "delta  summary" in run.stdout
+    assert '"budget_eur": 120' in run.stdout

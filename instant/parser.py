@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import codecs
 import re
-from json.decoder import scanstring
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -126,6 +125,7 @@ class Parser:
         self._lines = 0  # newlines before _base
         self._last_nl = -1  # stream offset of the last newline before _base
         self._recent = ""  # the last characters consumed
+        self._recent_end = 0  # stream offset where _recent ends
         self._held = ""  # undecided characters carried over to the next chunk
         self._decoder: codecs.IncrementalDecoder | None = None
         self._bytes_in = 0
@@ -202,7 +202,7 @@ class Parser:
                 and (not self.strict or self._runre(chunk, 0).end() == len(chunk))  # type: ignore
             ):
                 self._base += len(chunk)
-                self._text = value = self._text + chunk  # type: ignore[operator]
+                self._text = value = self._text + chunk
                 if self._shared:
                     self._privatize()
                     self._template = None
@@ -211,7 +211,7 @@ class Parser:
                 self._slot[self._slot_key] = value
                 root = self._root if self._stack else value
                 self._root = root
-                ev = self._template.copy()
+                ev = self._template.copy()  # type: ignore[union-attr]
                 ev["delta"] = chunk
                 ev["value"] = value
                 ev["complete_value"] = root
@@ -283,8 +283,20 @@ class Parser:
 
     # -- errors and stream position -----------------------------------------------------
 
+    def _sync_recent(self) -> None:
+        """Bring the excerpt tail up to date after feed()'s fast path.
+
+        The fast path skips this bookkeeping; what it consumed has no escapes, so it is
+        exactly the end of the open string's text.
+        """
+        gap = self._base - self._recent_end
+        if gap > 0:
+            self._recent = (self._recent + self._text[-gap:])[-30:]
+        self._recent_end = self._base
+
     def _raise(self, message: str, pos: int, buf: str, events: list[Event]) -> None:
         """Record and raise a ParseError for ``buf[pos]`` (``buf`` starts at ``_base``)."""
+        self._sync_recent()
         offset = self._base + pos
         nl = buf.rfind("\n", 0, pos)
         err = ParseError(
@@ -315,6 +327,7 @@ class Parser:
             recent = self._recent + buf[:upto]
             self._recent = recent if len(recent) <= 60 else recent[-30:]
         self._base += upto
+        self._recent_end = self._base
 
     # -- the main loop ------------------------------------------------------------------
 
@@ -340,6 +353,8 @@ class Parser:
             self._template["document"] = self._doc
 
     def _feed_text(self, buf: str) -> list[Event]:
+        if self._recent_end != self._base:
+            self._sync_recent()
         events = self._held_events
         if events:
             self._held_events = []
@@ -371,6 +386,7 @@ class Parser:
                 recent = self._recent + buf[:pos]
                 self._recent = recent if len(recent) <= 60 else recent[-30:]
             self._base += pos
+            self._recent_end = self._base
         self._in_string = self._state == STRING and not held and self.max_size is None
         self._template = None
         if self._has_root and not self._committed:
@@ -486,7 +502,7 @@ class Parser:
                             end += 1
                         elif buf[end] == "\\":
                             try:  # the C decoder: exactly json.loads' semantics
-                                name, end = scanstring(buf, pos + 1, strict)
+                                name, end = sc.scanstring(buf, pos + 1, strict)
                             except ValueError:  # unterminated, or a lenient escape
                                 pass
                         if name is not _NOTHING:
@@ -518,7 +534,7 @@ class Parser:
                             end += 1
                         elif buf[end] == "\\":
                             try:  # the C decoder: exactly json.loads' semantics
-                                v, end = scanstring(buf, pos + 1, strict)
+                                v, end = sc.scanstring(buf, pos + 1, strict)
                             except ValueError:  # unterminated, or a lenient escape
                                 pass
                     elif c in "-0123456789":
@@ -527,7 +543,9 @@ class Parser:
                             end = m.end()
                             if end < n and buf[end] not in number_chars:
                                 if end - pos > self.max_number_length:
-                                    raise _Fail(pos + self.max_number_length, self._too_long(), True)
+                                    raise _Fail(
+                                        pos + self.max_number_length, self._too_long(), True
+                                    )
                                 v = self._convert(buf[pos:end], m.lastindex == 1, pos)
                     elif c in "tfnTFN":
                         end = word(buf, pos).end()  # type: ignore[union-attr]
@@ -535,7 +553,9 @@ class Parser:
                             v = literals.get(buf[pos:end], _NOTHING)
                     elif c == "{" or c == "[":
                         if len(stack) >= self.max_depth:
-                            raise _Fail(pos, f"nesting deeper than max_depth={self.max_depth}", True)
+                            raise _Fail(
+                                pos, f"nesting deeper than max_depth={self.max_depth}", True
+                            )
                         v = {} if c == "{" else []
                         end = pos + 1
                     if v is not _NOTHING:
@@ -568,7 +588,9 @@ class Parser:
                             pos = end
                             continue
                         if c == "[":
-                            stack.append(_Frame(v, False, key, path, idx, key + ".[]" if key else "[]"))
+                            stack.append(
+                                _Frame(v, False, key, path, idx, key + ".[]" if key else "[]")
+                            )
                             state = VALUE
                             self._closer_ok = True
                             pos = end
@@ -790,7 +812,9 @@ class Parser:
             return pos + 1  # a byte order mark at the very start
         if self.strict:
             if self.expect is not None and c not in self._starts:
-                raise _Fail(pos, f"expected {self.expect} ('{self._starts}'), found {sc.describe(buf, pos)}")
+                raise _Fail(
+                    pos, f"expected {self.expect} ('{self._starts}'), found {sc.describe(buf, pos)}"
+                )
         elif c not in self._starts and (self.expect is not None or c not in sc.WORD_START):
             self._state = PROSE
             return pos
@@ -962,7 +986,7 @@ class Parser:
         end, outcome, esc = sc.scan_string(buf, pos, self._runre, self._quote, self.strict)
         if outcome >= sc.BAD_CONTROL:
             raise _Fail(end, self._bad_string(buf, end, outcome))
-        piece = sc.decode(buf[pos:end], self._quote == "\"") if esc else buf[pos:end]
+        piece = sc.decode(buf[pos:end], self._quote == '"') if esc else buf[pos:end]
         if piece:
             self._text = text = self._text + piece
             self._set_string(text)
@@ -979,7 +1003,7 @@ class Parser:
         end, outcome, esc = sc.scan_string(buf, pos, self._runre, self._quote, self.strict)
         if outcome >= sc.BAD_CONTROL:
             raise _Fail(end, self._bad_string(buf, end, outcome))
-        self._keytext += sc.decode(buf[pos:end], self._quote == "\"") if esc else buf[pos:end]
+        self._keytext += sc.decode(buf[pos:end], self._quote == '"') if esc else buf[pos:end]
         if outcome == sc.MORE:
             if end < len(buf):
                 raise _Hold(end)
@@ -1118,7 +1142,9 @@ class Parser:
                 if piece:
                     self._text += piece
                     self._set_string(self._text)
-                    self._emit(events, self._skey, self._sidx, self._spath, "delta", piece, self._text)
+                    self._emit(
+                        events, self._skey, self._sidx, self._spath, "delta", piece, self._text
+                    )
                 self._emit(events, self._skey, self._sidx, self._spath, "done", "", self._text)
                 self._after_value()
                 self.truncated = True

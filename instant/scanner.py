@@ -11,9 +11,13 @@ break by splitting input at the worst places.
 
 from __future__ import annotations
 
+import json.decoder
 import re
 from collections.abc import Callable
-from json.decoder import scanstring
+
+# The C string decoder behind json.loads: scanstring(text, index_after_quote, strict)
+# -> (decoded, index_after_closing_quote); ValueError if unterminated or invalid.
+scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 # --- whitespace -------------------------------------------------------------------------
 
@@ -125,7 +129,7 @@ def decode(body: str, double_quoted: bool = True) -> str:
     """
     if double_quoted:
         try:  # the C decoder: fast, and json.loads' semantics by construction
-            return scanstring(body + '"', 0, False)[0]  # type: ignore[no-any-return]
+            return scanstring(body + '"', 0, False)[0]
         except ValueError:  # a lenient escape such as \\' or \\d
             pass
     return _ESCAPE.sub(_unescape, body)
@@ -253,6 +257,8 @@ _BACKTICKS = re.compile(r"`+").match
 
 def skip_backticks(buf: str, pos: int) -> int:
     return _BACKTICKS(buf, pos).end()  # type: ignore[union-attr]
+
+
 THINK_OPEN = ("<think>", "<thinking>")
 THINK_CLOSE = re.compile(r"</think(?:ing)?>")
 _THINK_CLOSE_LONGEST = "</thinking>"

@@ -17,7 +17,9 @@ def chunkings(text: str, seeds: int = 12) -> Iterator[list[str] | list[bytes]]:
     if data.decode("utf-8", "ignore") == text:  # no lone surrogates: bytes can carry it
         yield [data[i : i + 1] for i in range(len(data))]
         rng = random.Random(len(text))
-        cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, 6))) if len(data) > 1 else []
+        cuts = (
+            sorted(rng.sample(range(1, len(data)), min(len(data) - 1, 6))) if len(data) > 1 else []
+        )
         yield [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)])]
     for seed in range(seeds):
         rng = random.Random(seed)

@@ -78,7 +78,11 @@ def test_string_deltas_stream_and_add_up() -> None:
     ]
     assert parser.feed("") == []
     (e,) = parser.feed("lo wor")
-    assert (e["delta"], e["value"], e["complete_value"]) == ("lo wor", "Hello wor", {"answer": "Hello wor"})
+    assert (e["delta"], e["value"], e["complete_value"]) == (
+        "lo wor",
+        "Hello wor",
+        {"answer": "Hello wor"},
+    )
     events = parser.feed('ld", "n": 1')
     assert [(e["event"], e["delta"], e["value"]) for e in events] == [
         ("delta", "ld", "Hello world"),
@@ -86,7 +90,10 @@ def test_string_deltas_stream_and_add_up() -> None:
     ]
     # a number is done only once a delimiter shows it is complete
     assert [e["value"] for e in parser.feed("2")] == []
-    assert [(e["key"], e["value"]) for e in parser.feed("}")] == [("n", 12), ("", {"answer": "Hello world", "n": 12})]
+    assert [(e["key"], e["value"]) for e in parser.feed("}")] == [
+        ("n", 12),
+        ("", {"answer": "Hello world", "n": 12}),
+    ]
 
 
 def test_at_most_one_delta_per_string_per_chunk_and_none_for_empty_strings() -> None:
@@ -148,7 +155,13 @@ def test_numbers_and_hooks_as_in_json_loads() -> None:
 
 
 def test_surrogates_decode_as_json_loads() -> None:
-    for text in ['"\\ud83d\\ude00"', '"\\ud800"', '"\\udc00\\ud800x"', '"\\ud800\\u0041"', '"\\uD834\\uDD1E"']:
+    for text in [
+        '"\\ud83d\\ude00"',
+        '"\\ud800"',
+        '"\\udc00\\ud800x"',
+        '"\\ud800\\u0041"',
+        '"\\uD834\\uDD1E"',
+    ]:
         assert instant.parse(text, strict=True) == json.loads(text)
 
 
@@ -165,7 +178,11 @@ def test_parse_and_iter_events() -> None:
     assert instant.parse(reply) == {"items": [{"id": 1}, {"id": 2}]}
     assert instant.parse(reply.encode()) == {"items": [{"id": 1}, {"id": 2}]}
     chunks = (reply[i : i + 3] for i in range(0, len(reply), 3))
-    items = [e["value"] for e in instant.iter_events(chunks) if e["key"] == "items.[]" and e["is_complete"]]
+    items = [
+        e["value"]
+        for e in instant.iter_events(chunks)
+        if e["key"] == "items.[]" and e["is_complete"]
+    ]
     assert items == [{"id": 1}, {"id": 2}]
     assert instant.parse("1 2 3", multiple=True) == [1, 2, 3]
 
@@ -191,6 +208,11 @@ def test_parse_error_is_a_value_error_and_pickles() -> None:
     except ValueError as e:
         assert isinstance(e, instant.ParseError)
         again = pickle.loads(pickle.dumps(e))
-        assert (again.offset, again.line, again.column, again.msg) == (e.offset, e.line, e.column, e.msg)
+        assert (again.offset, again.line, again.column, again.msg) == (
+            e.offset,
+            e.line,
+            e.column,
+            e.msg,
+        )
     else:  # pragma: no cover
         raise AssertionError("no error")

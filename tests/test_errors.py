@@ -100,7 +100,11 @@ def test_lenient_mode_raises_once_a_document_is_committed() -> None:
 
 def test_deep_nesting_fails_fast_with_parse_error_not_recursion_error() -> None:
     for strict in (True, False):
-        for text, offset in (("[" * 100_000, 1000), ('{"a":' * 100_000, 5000), ('[{"a":' * 50_000, 3000)):
+        for text, offset in (
+            ("[" * 100_000, 1000),
+            ('{"a":' * 100_000, 5000),
+            ('[{"a":' * 50_000, 3000),
+        ):
             err = error_of([text], strict=strict)
             assert "max_depth=1000" in err.msg
             assert err.offset == offset
@@ -203,3 +207,10 @@ def test_garbage_raises_only_parse_error(text: str) -> None:
                 feed_all.close()
             except instant.ParseError:
                 pass
+
+
+def test_excerpt_shows_the_text_before_the_error_whatever_the_chunking() -> None:
+    text = '{"note": "all of this streamed in small pieces" x}'
+    for chunks in chunkings(text, seeds=3):
+        err = error_of(chunks, strict=True)
+        assert 'small pieces" x' in str(err), (chunks, str(err))

@@ -17,7 +17,7 @@ CASES = [
         id="fence-after-sure",
     ),
     pytest.param(
-        "Here is [the] answer, with {braces} in the prose: {\"ok\": true, \"n\": 3}",
+        'Here is [the] answer, with {braces} in the prose: {"ok": true, "n": 3}',
         {"ok": True, "n": 3},
         id="brackets-and-braces-in-prose",
     ),
@@ -37,7 +37,9 @@ CASES = [
         {"name": "Ada", "year": 1815},
         id="comments",
     ),
-    pytest.param('{"a": [1, 2, 3,], "b": {"c": 1,},}', {"a": [1, 2, 3], "b": {"c": 1}}, id="trailing-commas"),
+    pytest.param(
+        '{"a": [1, 2, 3,], "b": {"c": 1,},}', {"a": [1, 2, 3], "b": {"c": 1}}, id="trailing-commas"
+    ),
     pytest.param(
         "{'name': 'O\\'Brien', 'quote': 'she said \"hi\"'}",
         {"name": "O'Brien", "quote": 'she said "hi"'},
@@ -58,11 +60,15 @@ CASES = [
         {"text": "line one\nline two\tand a tab"},
         id="raw-newline-and-tab-in-string",
     ),
-    pytest.param('{"path": "C:\\Users\\me", "re": "\\d+"}', {"path": "C:\\Users\\me", "re": "\\d+"}, id="unknown-escapes-kept"),
+    pytest.param(
+        '{"path": "C:\\Users\\me", "re": "\\d+"}',
+        {"path": "C:\\Users\\me", "re": "\\d+"},
+        id="unknown-escapes-kept",
+    ),
     pytest.param("42", 42, id="bare-number"),
     pytest.param('  "just text"  ', "just text", id="bare-string"),
     pytest.param("null", None, id="bare-null"),
-    pytest.param("\ufeff{\"bom\": 1}", {"bom": 1}, id="byte-order-mark"),
+    pytest.param('\ufeff{"bom": 1}', {"bom": 1}, id="byte-order-mark"),
     pytest.param('{"emoji": "😀 \\ud83d\\ude00 中文 é"}', {"emoji": "😀 😀 中文 é"}, id="unicode"),
 ]
 
@@ -82,14 +88,17 @@ def test_nan_and_infinity() -> None:
     ("text", "expected"),
     [
         ('{"answer": "The model ran out of tok', {"answer": "The model ran out of tok"}),
-        ('{"items": [{"id": 1}, {"id": 2, "name": "Bo', {"items": [{"id": 1}, {"id": 2, "name": "Bo"}]}),
+        (
+            '{"items": [{"id": 1}, {"id": 2, "name": "Bo',
+            {"items": [{"id": 1}, {"id": 2, "name": "Bo"}]},
+        ),
         ('{"a": [1, 2, 3.', {"a": [1, 2]}),
         ('{"a": tru', {}),
         ('{"a": 1, "b', {"a": 1}),
         ('{"a": 1, "b": ', {"a": 1}),
         ('{"s": "caf\\u00', {"s": "caf"}),
         ('{"s": "x\\ud83d', {"s": "x\ud83d"}),
-        ('```json\n[1, [2, [3', [1, [2, [3]]]),
+        ("```json\n[1, [2, [3", [1, [2, [3]]]),
     ],
 )
 def test_reply_cut_off_is_finished_at_close(text: str, expected: object) -> None:

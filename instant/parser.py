@@ -29,6 +29,8 @@ START, PROSE, THINK, VALUE, KEY, COLON, AFTER = range(7)
 STRING, KEYSTR, NUMBER, WORD, BAREKEY, COMMENT, END, CLOSED = range(7, 15)
 
 _NOTHING: Any = object()
+_LONG = 1 << 16  # past this many characters a string's deltas are batched ...
+_BATCH = 16  # ... until the new text is 1/16 of the text so far
 _NUMBER, _NUMBER_CHARS, _WORD, _SKIP_WS = sc.NUMBER, sc.NUMBER_CHARS, sc.WORD, sc.skip_ws
 _NUMBER_EXPECTED = {
     0: "a digit",
@@ -165,6 +167,8 @@ class Parser:
         self._shared = False  # the open containers were handed out in an event
         # the string, number, literal or key in progress
         self._text = ""
+        self._tail: list[str] = []  # batched text of a very long string (_string_delta)
+        self._tail_len = 0
         self._quote = '"'
         self._runre = sc.RUN_STRICT
         self._skey = ""
@@ -203,6 +207,8 @@ class Parser:
             ):
                 self._base += len(chunk)
                 self._text = value = self._text + chunk
+                if len(value) >= _LONG:
+                    self._in_string = False  # from now on deltas are batched (_string_delta)
                 if self._shared:
                     self._privatize()
                     self._template = None
@@ -387,7 +393,9 @@ class Parser:
                 self._recent = recent if len(recent) <= 60 else recent[-30:]
             self._base += pos
             self._recent_end = self._base
-        self._in_string = self._state == STRING and not held and self.max_size is None
+        self._in_string = (
+            self._state == STRING and not held and self.max_size is None and len(self._text) < _LONG
+        )
         self._template = None
         if self._has_root and not self._committed:
             if any(e["event"] != "start" for e in events[self._cand_idx :]):
@@ -656,6 +664,10 @@ class Parser:
                             top.name = self._keytext + piece
                             state = COLON
                             continue
+                        if self._tail:
+                            piece = "".join(self._tail) + piece
+                            self._tail = []
+                            self._tail_len = 0
                         value = self._text
                         if piece:
                             self._text = value = value + piece
@@ -987,17 +999,36 @@ class Parser:
         if outcome >= sc.BAD_CONTROL:
             raise _Fail(end, self._bad_string(buf, end, outcome))
         piece = sc.decode(buf[pos:end], self._quote == '"') if esc else buf[pos:end]
+        if outcome == sc.MORE:
+            self._string_delta(piece, events, False)
+            if end < len(buf):
+                raise _Hold(end)
+            return end
+        self._string_delta(piece, events, True)
+        self._emit(events, self._skey, self._sidx, self._spath, "done", "", self._text)
+        self._after_value()
+        return end + 1
+
+    def _string_delta(self, piece: str, events: list[Event], final: bool) -> None:
+        """Add text to the open string and emit its delta.
+
+        Each delta's ``value`` is a new string of the whole text so far, so a string of n
+        characters costs O(n) per delta. Past ``_LONG`` characters deltas are batched until
+        the new text is 1/``_BATCH`` of the text so far (always flushed when the string
+        ends), which keeps the total cost of even a gigantic string linear.
+        """
+        if self._tail or (len(self._text) >= _LONG and not final):
+            self._tail.append(piece)
+            self._tail_len += len(piece)
+            if not final and self._tail_len * _BATCH < len(self._text):
+                return
+            piece = "".join(self._tail)
+            self._tail = []
+            self._tail_len = 0
         if piece:
             self._text = text = self._text + piece
             self._set_string(text)
             self._emit(events, self._skey, self._sidx, self._spath, "delta", piece, text)
-        if outcome == sc.MORE:
-            if end < len(buf):
-                raise _Hold(end)
-            return end
-        self._emit(events, self._skey, self._sidx, self._spath, "done", "", self._text)
-        self._after_value()
-        return end + 1
 
     def _key_string(self, buf: str, pos: int) -> int:
         end, outcome, esc = sc.scan_string(buf, pos, self._runre, self._quote, self.strict)
@@ -1138,13 +1169,7 @@ class Parser:
             elif self.strict and self._has_root:
                 raise _Fail(0, self._expected("", 0))
             elif state == STRING:
-                piece = sc.finish_escape(held)
-                if piece:
-                    self._text += piece
-                    self._set_string(self._text)
-                    self._emit(
-                        events, self._skey, self._sidx, self._spath, "delta", piece, self._text
-                    )
+                self._string_delta(sc.finish_escape(held), events, True)
                 self._emit(events, self._skey, self._sidx, self._spath, "done", "", self._text)
                 self._after_value()
                 self.truncated = True

@@ -216,3 +216,23 @@ def test_parse_error_is_a_value_error_and_pickles() -> None:
         )
     else:  # pragma: no cover
         raise AssertionError("no error")
+
+
+def test_a_very_long_string_streams_with_linear_work() -> None:
+    # Each delta's value is the whole text so far, so past 65,536 characters deltas are
+    # batched (until the new text is 1/16 of the text so far): total copying stays linear.
+    n = 400_000
+    text = '{"answer": "' + "abcd" * (n // 4) + '"}'
+    chunks = [text[i : i + 3] for i in range(0, len(text), 3)]
+    parser = instant.Parser(snapshots=False)
+    deltas, copied = [], 0
+    for chunk in chunks:
+        for e in parser.feed(chunk):
+            if e["event"] == "delta":
+                deltas.append(e["delta"])
+                copied += len(e["value"])
+    parser.close()
+    assert "".join(deltas) == parser.value["answer"] == "abcd" * (n // 4)
+    short = 65_536 // 3  # one delta per chunk while the string is short
+    assert short < len(deltas) < short + 16 * 3  # then about 16 per doubling
+    assert copied < 65_536**2 // 6 + 40 * n  # quadratic only up to the threshold

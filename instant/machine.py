@@ -1,0 +1,606 @@
+"""The parser's state machine in general form: states, the stack, the value being built.
+
+:class:`Machine` holds all parser state and knows every step in its general form: one method
+per kind of token, each small and obvious. :mod:`instant.fastloop` inlines the common steps
+for speed and falls back to :meth:`Machine._step` for the rest; :mod:`instant.parser` puts the
+public API, buffering and error reporting on top.
+
+Snapshots (``complete_value``) use copy-on-write: handing out an event marks the open
+containers (the current path) as shared, and the next change copies just those containers
+before mutating them (:meth:`Machine._privatize`). Closed containers never change again, so
+they are shared freely between snapshots.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable
+from typing import Any, Literal
+
+from . import scanner as sc
+from .errors import ParseError
+from .events import Event, key_segment
+
+# parser states
+START, PROSE, THINK, VALUE, KEY, COLON, AFTER = range(7)
+STRING, KEYSTR, NUMBER, WORD, BAREKEY, COMMENT, END, CLOSED = range(7, 15)
+
+_LONG = 1 << 16  # past this many characters a string's deltas are batched ...
+_BATCH = 16  # ... until the new text is 1/16 of the text so far
+_NUMBER_EXPECTED = {
+    0: "a digit",
+    1: "a digit after '-'",
+    2: "a delimiter after the number (no leading zeros)",
+    3: "a delimiter after the number",
+    4: "a digit after the decimal point",
+    5: "a delimiter after the number",
+    6: "a digit or a sign in the exponent",
+    7: "a digit in the exponent",
+    8: "a delimiter after the number",
+}
+
+
+class _Fail(Exception):
+    """Internal: the character at ``pos`` of the current buffer cannot be accepted."""
+
+    def __init__(self, pos: int, message: str, fatal: bool = False) -> None:
+        self.pos = pos
+        self.message = message
+        self.fatal = fatal  # a limit was exceeded: never retried as prose
+
+
+class _Hold(Exception):
+    """Internal: stop here; ``buf[pos:]`` is undecided and waits for the next chunk."""
+
+    def __init__(self, pos: int) -> None:
+        self.pos = pos
+
+
+class _Frame:
+    """An open container on the stack."""
+
+    __slots__ = ("c", "obj", "key", "path", "idx", "ckey", "name")
+
+    def __init__(
+        self, c: Any, obj: bool, key: str, path: tuple[str | int, ...], idx: list[int], ckey: str
+    ) -> None:
+        self.c = c  # the dict or list being built
+        self.obj = obj
+        self.key = key  # Agently key of the container itself
+        self.path = path
+        self.idx = idx
+        self.ckey = ckey  # dict: prefix of its members' keys; list: the key of every item
+        self.name = ""  # dict: the member being parsed
+
+
+class Machine:
+    """All parser state, and each step of the state machine in general form."""
+
+    def __init__(
+        self,
+        *,
+        strict: bool,
+        multiple: bool,
+        expect: Literal["object", "array"] | None,
+        emit_start: bool,
+        snapshots: bool,
+        max_depth: int,
+        max_number_length: int,
+        max_size: int | None,
+        parse_float: Callable[[str], Any] | None,
+        parse_int: Callable[[str], Any] | None,
+    ) -> None:
+        if expect not in (None, "object", "array"):
+            raise ValueError(f"expect must be None, 'object' or 'array', not {expect!r}")
+        self.strict = strict
+        self.multiple = multiple
+        self.expect = expect
+        self.emit_start = emit_start
+        self.snapshots = snapshots
+        self.max_depth = max_depth
+        self.max_number_length = max_number_length
+        self.max_size = max_size
+        self._parse_float: Callable[[str], Any] = parse_float or float
+        self._parse_int: Callable[[str], Any] = parse_int or int
+        self._literals = sc.STRICT_LITERALS if strict else sc.LENIENT_LITERALS
+        self._prefixes = sc.STRICT_PREFIXES if strict else sc.LENIENT_PREFIXES
+        openers = {"object": "{", "array": "["}.get(expect or "", "{[")
+        self._starts = openers if expect else '{["-0123456789'
+        self._prose = re.compile("[" + re.escape(openers) + "<`]").search
+        self.truncated = False
+        self._in_string = False  # feed() may take its fast path
+        self._template: Event | None = None
+        self._slot: Any = None
+        self._slot_key: Any = None
+        # stream position bookkeeping, for offsets, lines and excerpts
+        self._base = 0  # stream offset of the current buffer's first character
+        self._lines = 0  # newlines before _base
+        self._last_nl = -1  # stream offset of the last newline before _base
+        self._recent = ""  # the last characters consumed
+        self._recent_end = 0  # stream offset where _recent ends
+        self._held = ""  # undecided characters carried over to the next chunk
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self._bytes_in = 0
+        self._error: ParseError | None = None
+        self._state = START
+        self._after_comment = START
+        self._block_comment = False
+        self._closer_ok = False  # may the current container close here (after '[', '{', ',')
+        self._doc = 0  # number of the current document
+        self._values: list[Any] = []  # the values of the finished documents
+        self._segs: dict[str, str] = {}
+        # Separator and key in one match: the common object member costs one regex call
+        # before its value.
+        ws = r"[ \t\n\r]*"
+        ctl = "\\x00-\\x1f" if strict else ""
+        key = rf'"([^"\\{ctl}]*)"{ws}:{ws}'
+        self._members = (re.compile(ws + "," + ws + key).match, re.compile(ws + key).match)
+        self._consts = (
+            strict,
+            not strict,
+            snapshots,
+            multiple,
+            not emit_start,
+            sc.RUN_STRICT if strict else sc.RUN_DOUBLE,
+            self._literals,
+            self._segs,
+        )
+        self._new_document()
+
+    def _new_document(self) -> None:
+        self._stack: list[_Frame] = []
+        self._root: Any = None
+        self._has_root = False  # a candidate document has begun
+        self._committed = False  # ... and has produced an event
+        self._cand_idx = 0  # where its events begin in the current events list
+        self._held_events: list[Event] = []  # start events of an uncommitted candidate
+        self._shared = False  # the open containers were handed out in an event
+        # the string, number, literal or key in progress
+        self._text = ""
+        self._tail: list[str] = []  # batched text of a very long string (_string_delta)
+        self._tail_len = 0
+        self._quote = '"'
+        self._runre = sc.RUN_STRICT
+        self._skey = ""
+        self._sidx: list[int] = []
+        self._spath: tuple[str | int, ...] = ()
+        self._num = ""
+        self._nst = 0
+        self._word = ""
+        self._keytext = ""
+
+    def _step(self, buf: str, pos: int, c: str, state: int, events: list[Event]) -> int:
+        """One step of the general state machine; return the new position."""
+        n = len(buf)
+        strict = self.strict
+        if state == STRING:
+            return self._string(buf, pos, events)
+        if c == "/" and not strict and state <= AFTER and state != PROSE and state != THINK:
+            if pos + 1 >= n:
+                raise _Hold(pos)
+            if buf[pos + 1] in "/*":
+                self._after_comment = state
+                self._block_comment = buf[pos + 1] == "*"
+                self._state = COMMENT
+                return pos + 2
+        if state == AFTER:
+            top = self._stack[-1]
+            if c == ",":
+                self._state = KEY if top.obj else VALUE
+                self._closer_ok = not strict
+                return pos + 1
+            if c == ("}" if top.obj else "]"):
+                return self._close_container(pos, events)
+            raise _Fail(pos, self._expected(buf, pos))
+        if state == VALUE:
+            return self._value(buf, pos, c, events)
+        if state == KEY:
+            if c == '"' or c == "'" and not strict:
+                self._begin_string(c)
+                self._keytext = ""
+                self._state = KEYSTR
+                return pos + 1
+            if c == "}" and self._closer_ok:
+                return self._close_container(pos, events)
+            if not strict and (c.isalnum() or c in "_$-"):
+                self._keytext = ""
+                self._state = BAREKEY
+                return pos
+            raise _Fail(pos, self._expected(buf, pos))
+        if state == COLON:
+            if c != ":":
+                raise _Fail(pos, self._expected(buf, pos))
+            self._state = VALUE
+            self._closer_ok = False
+            return pos + 1
+        if state == KEYSTR:
+            return self._key_string(buf, pos)
+        if state == NUMBER:
+            return self._number(buf, pos, events)
+        if state == WORD:
+            return self._literal(buf, pos, events)
+        if state == BAREKEY:
+            end = sc.BARE_KEY(buf, pos).end()  # type: ignore[union-attr]
+            self._keytext += buf[pos:end]
+            if end == n:
+                return n
+            self._stack[-1].name = self._keytext
+            self._state = COLON
+            return end
+        if state == COMMENT:
+            return self._comment(buf, pos)
+        if state == END:
+            if not strict and not self.multiple:
+                return n  # a single document: whatever follows it is ignored
+            if not self.multiple:
+                found = sc.describe(buf, pos)
+                raise _Fail(pos, f"expected end of input after the JSON value, found {found}")
+            self._state = START
+            return pos
+        if state == START:
+            return self._start(buf, pos, c, events)
+        if state == PROSE:
+            return self._search(buf, pos, events)
+        # THINK
+        m = sc.THINK_CLOSE.search(buf, pos)
+        if m is None:
+            raise _Hold(sc.think_close_holdback(buf, pos))
+        self._state = START
+        return m.end()
+
+    def _expected(self, buf: str, pos: int) -> str:
+        found = sc.describe(buf, pos)
+        state = self._state
+        if state == AFTER:
+            if self._stack[-1].obj:
+                return f"expected ',' or '}}' after an object member, found {found}"
+            return f"expected ',' or ']' after an array item, found {found}"
+        if state == KEY:
+            closer = " or '}'" if self._closer_ok else ""
+            return f"expected an object key in double quotes{closer}, found {found}"
+        if state == COLON:
+            return f"expected ':' after the object key, found {found}"
+        if state == STRING or state == KEYSTR:
+            return f"expected the closing quote of a string, found {found}"
+        if state == NUMBER:
+            return f"invalid number: expected {_NUMBER_EXPECTED[self._nst]}, found {found}"
+        if state == WORD or state == BAREKEY:
+            return f"expected the rest of {self._word or self._keytext!r}, found {found}"
+        if self._closer_ok and self._stack and not self._stack[-1].obj:
+            return f"expected a value or ']', found {found}"
+        return f"expected a value, found {found}"
+
+    # -- finding the document -----------------------------------------------------------
+
+    def _start(self, buf: str, pos: int, c: str, events: list[Event]) -> int:
+        """Before a document: a value may begin here; otherwise this is prose."""
+        if c == "\ufeff" and self._base + pos == 0:
+            return pos + 1  # a byte order mark at the very start
+        if self.strict:
+            if self.expect is not None and c not in self._starts:
+                raise _Fail(
+                    pos, f"expected {self.expect} ('{self._starts}'), found {sc.describe(buf, pos)}"
+                )
+        elif c not in self._starts and (self.expect is not None or c not in sc.WORD_START):
+            self._state = PROSE
+            return pos
+        self._has_root = True
+        self._cand_idx = len(events)
+        self._state = VALUE
+        self._closer_ok = False
+        return pos
+
+    def _search(self, buf: str, pos: int, events: list[Event]) -> int:
+        """Skip prose up to the next place where a document may begin."""
+        n = len(buf)
+        while True:
+            m = self._prose(buf, pos)
+            if m is None:
+                return n
+            pos = m.start()
+            c = buf[pos]
+            if c == "<":
+                head = buf[pos : pos + 10]
+                for tag in sc.THINK_OPEN:
+                    if head.startswith(tag):
+                        self._state = THINK
+                        return pos + len(tag)
+                if pos + len(head) == n and any(t.startswith(head) for t in sc.THINK_OPEN):
+                    raise _Hold(pos)
+                pos += 1
+            elif c == "`":
+                fence = sc.FENCE(buf, pos)
+                if fence is None:
+                    if "```".startswith(buf[pos:]):
+                        raise _Hold(pos)
+                    pos = sc.skip_backticks(buf, pos)
+                    continue
+                if fence.end() == n:
+                    raise _Hold(pos)  # the language tag may go on
+                self._state = START
+                return fence.end()
+            else:
+                self._has_root = True
+                self._cand_idx = len(events)
+                self._state = VALUE
+                self._closer_ok = False
+                return pos
+
+    # -- building the value -------------------------------------------------------------
+
+    def _where(self) -> tuple[str, list[int], tuple[str | int, ...]]:
+        """Key, indexes and path of a value that begins at the current position."""
+        if not self._stack:
+            return "", [], ()
+        f = self._stack[-1]
+        if f.obj:
+            name = f.name
+            seg = self._segs.get(name)
+            if seg is None:
+                seg = key_segment(name)
+                if len(self._segs) < 4096:
+                    self._segs[name] = seg
+            return f.ckey + seg, f.idx, f.path + (name,)
+        i = len(f.c)
+        return f.ckey, f.idx + [i], f.path + (i,)
+
+    def _privatize(self) -> None:
+        """Copy the open containers, which a handed-out event may still hold."""
+        parent: _Frame | None = None
+        for f in self._stack:
+            f.c = f.c.copy()
+            if parent is None:
+                self._root = f.c
+            elif parent.obj:
+                parent.c[parent.name] = f.c
+            else:
+                parent.c[-1] = f.c
+            parent = f
+        self._shared = False
+
+    def _put(self, v: Any) -> None:
+        """Insert a value that begins at the current position."""
+        if self._shared:
+            self._privatize()
+        if not self._stack:
+            self._root = v
+            return
+        f = self._stack[-1]
+        if f.obj:
+            f.c[f.name] = v
+        else:
+            f.c.append(v)
+
+    def _set_string(self, text: str) -> None:
+        """The string in progress has grown: replace it in its container."""
+        if self._shared:
+            self._privatize()
+        if not self._stack:
+            self._root = text
+            return
+        f = self._stack[-1]
+        if f.obj:
+            f.c[f.name] = text
+        else:
+            f.c[-1] = text
+
+    def _emit(
+        self,
+        events: list[Event],
+        key: str,
+        idx: list[int],
+        path: tuple[str | int, ...],
+        kind: Literal["delta", "done", "start"],
+        delta: Any,
+        value: Any,
+    ) -> None:
+        ev: Event = {
+            "key": key,
+            "indexes": idx,
+            "path": path,
+            "event": kind,
+            "delta": delta,
+            "value": value,
+            "is_complete": kind == "done",
+            "complete_value": self._root,
+        }
+        if self.multiple:
+            ev["document"] = self._doc
+        events.append(ev)
+        if self.snapshots:
+            self._shared = True
+
+    def _value(self, buf: str, pos: int, c: str, events: list[Event]) -> int:
+        if c == '"' or c == "'" and not self.strict:
+            self._skey, self._sidx, self._spath = self._where()
+            self._put("")
+            self._text = ""
+            self._begin_string(c)
+            self._state = STRING
+            return pos + 1
+        if c == "{" or c == "[":
+            return self._open(pos, c == "{", events)
+        if c in "-0123456789":
+            m = sc.NUMBER(buf, pos)
+            if m is not None:
+                end = m.end()
+                if end < len(buf) and buf[end] not in sc.NUMBER_CHARS:
+                    if end - pos > self.max_number_length:
+                        raise _Fail(pos + self.max_number_length, self._too_long(), True)
+                    self._scalar(self._convert(buf[pos:end], m.lastindex == 1, pos), events)
+                    return end
+            self._num = ""
+            self._nst = 0
+            self._state = NUMBER
+            return pos
+        if c.isalpha() or c == "_":
+            self._word = ""
+            self._state = WORD
+            return pos
+        if c == "]" and self._closer_ok and self._stack and not self._stack[-1].obj:
+            return self._close_container(pos, events)
+        raise _Fail(pos, self._expected(buf, pos))
+
+    def _begin_string(self, quote: str) -> None:
+        self._quote = quote
+        if self.strict:
+            self._runre = sc.RUN_STRICT
+        else:
+            self._runre = sc.RUN_DOUBLE if quote == '"' else sc.RUN_SINGLE
+
+    def _string(self, buf: str, pos: int, events: list[Event]) -> int:
+        end, outcome, esc = sc.scan_string(buf, pos, self._runre, self._quote, self.strict)
+        if outcome >= sc.BAD_CONTROL:
+            raise _Fail(end, self._bad_string(buf, end, outcome))
+        piece = sc.decode(buf[pos:end], self._quote == '"') if esc else buf[pos:end]
+        if outcome == sc.MORE:
+            self._string_delta(piece, events, False)
+            if end < len(buf):
+                raise _Hold(end)
+            return end
+        self._string_delta(piece, events, True)
+        self._emit(events, self._skey, self._sidx, self._spath, "done", "", self._text)
+        self._after_value()
+        return end + 1
+
+    def _string_delta(self, piece: str, events: list[Event], final: bool) -> None:
+        """Add text to the open string and emit its delta.
+
+        Each delta's ``value`` is a new string of the whole text so far, so a string of n
+        characters costs O(n) per delta. Past ``_LONG`` characters deltas are batched until
+        the new text is 1/``_BATCH`` of the text so far (always flushed when the string
+        ends), which keeps the total cost of even a gigantic string linear.
+        """
+        if self._tail or (len(self._text) >= _LONG and not final):
+            self._tail.append(piece)
+            self._tail_len += len(piece)
+            if not final and self._tail_len * _BATCH < len(self._text):
+                return
+            piece = "".join(self._tail)
+            self._tail = []
+            self._tail_len = 0
+        if piece:
+            self._text = text = self._text + piece
+            self._set_string(text)
+            self._emit(events, self._skey, self._sidx, self._spath, "delta", piece, text)
+
+    def _key_string(self, buf: str, pos: int) -> int:
+        end, outcome, esc = sc.scan_string(buf, pos, self._runre, self._quote, self.strict)
+        if outcome >= sc.BAD_CONTROL:
+            raise _Fail(end, self._bad_string(buf, end, outcome))
+        self._keytext += sc.decode(buf[pos:end], self._quote == '"') if esc else buf[pos:end]
+        if outcome == sc.MORE:
+            if end < len(buf):
+                raise _Hold(end)
+            return end
+        self._stack[-1].name = self._keytext
+        self._state = COLON
+        return end + 1
+
+    def _bad_string(self, buf: str, pos: int, outcome: int) -> str:
+        if outcome == sc.BAD_CONTROL:
+            return f"unescaped control character U+{ord(buf[pos]):04X} in a string"
+        return f"invalid escape in a string: found {sc.describe(buf, pos)}"
+
+    def _number(self, buf: str, pos: int, events: list[Event]) -> int:
+        start = pos
+        pos, st, outcome = sc.scan_number(buf, pos, self._nst)
+        self._nst = st
+        self._num += buf[start:pos]
+        if len(self._num) > self.max_number_length:
+            raise _Fail(pos - (len(self._num) - self.max_number_length), self._too_long(), True)
+        if outcome == sc.NUM_MORE:
+            return pos
+        if outcome == sc.NUM_BAD:
+            if st == 1 and buf[pos] == "I" and not self.strict:
+                self._word = "-"  # -Infinity
+                self._state = WORD
+                return pos
+            found = sc.describe(buf, pos)
+            raise _Fail(pos, f"invalid number: expected {_NUMBER_EXPECTED[st]}, found {found}")
+        self._scalar(self._convert(self._num, st in sc.NUMBER_IS_INT, pos), events)
+        return pos
+
+    def _too_long(self) -> str:
+        return f"number longer than max_number_length={self.max_number_length}"
+
+    def _convert(self, text: str, is_int: bool, pos: int) -> Any:
+        try:
+            return self._parse_int(text) if is_int else self._parse_float(text)
+        except Exception as e:  # int()'s digit limit, or an error in a user's hook
+            raise _Fail(pos, f"cannot convert the number {text[:20]!r}: {e}") from None
+
+    def _literal(self, buf: str, pos: int, events: list[Event]) -> int:
+        end = sc.WORD(buf, pos).end()  # type: ignore[union-attr]
+        before = len(self._word)
+        word = self._word + buf[pos:end]
+        bad = sc.bad_word_index(word, self._prefixes, before + 1)
+        if bad >= 0:
+            raise _Fail(pos + bad - before, self._bad_literal(buf, pos + bad - before))
+        self._word = word
+        if end == len(buf):
+            return end
+        if word in self._literals:
+            self._scalar(self._literals[word], events)
+            return end
+        raise _Fail(end, self._bad_literal(buf, end))
+
+    def _bad_literal(self, buf: str, pos: int) -> str:
+        names = ", ".join(self._literals)
+        return f"expected a value ({names} or JSON), found {sc.describe(buf, pos)}"
+
+    def _comment(self, buf: str, pos: int) -> int:
+        if self._block_comment:
+            i = buf.find("*/", pos)
+            if i < 0:
+                n = len(buf)
+                if n - 1 >= pos and buf[n - 1] == "*":
+                    raise _Hold(n - 1)
+                return n
+            end = i + 2
+        else:
+            i = buf.find("\n", pos)
+            if i < 0:
+                return len(buf)
+            end = i + 1
+        self._state = self._after_comment
+        return end
+
+    def _scalar(self, v: Any, events: list[Event]) -> None:
+        key, idx, path = self._where()
+        self._put(v)
+        self._emit(events, key, idx, path, "done", v, v)
+        self._after_value()
+
+    def _open(self, pos: int, obj: bool, events: list[Event]) -> int:
+        if len(self._stack) >= self.max_depth:
+            raise _Fail(pos, f"nesting deeper than max_depth={self.max_depth}", True)
+        key, idx, path = self._where()
+        c: Any = {} if obj else []
+        self._put(c)
+        ckey = (key + "." if key else "") if obj else (key + ".[]" if key else "[]")
+        self._stack.append(_Frame(c, obj, key, path, idx, ckey))
+        if self.emit_start:
+            self._emit(events, key, idx, path, "start", None, {} if obj else [])
+        self._state = KEY if obj else VALUE
+        self._closer_ok = True
+        return pos + 1
+
+    def _close_container(self, pos: int, events: list[Event]) -> int:
+        f = self._stack.pop()
+        self._emit(events, f.key, f.idx, f.path, "done", f.c, f.c)
+        self._after_value()
+        return pos + 1
+
+    def _after_value(self) -> None:
+        if self._stack:
+            self._state = AFTER
+            return
+        # the root is complete: this document ends here
+        self._values.append(self._root)
+        self._doc += 1
+        self._new_document()
+        self._state = END
+
+    # -- end of input -------------------------------------------------------------------

@@ -80,7 +80,7 @@ class Parser(FastLoop):
     @property
     def value(self) -> Any:
         """The document so far (with ``multiple=True``, the latest one); ``None`` before."""
-        if self._has_root and self._committed:
+        if self._has_root and (self._committed or self.strict):
             return self._root
         return self._values[-1] if self._values else None
 

@@ -236,3 +236,14 @@ def test_a_very_long_string_streams_with_linear_work() -> None:
     short = 65_536 // 3  # one delta per chunk while the string is short
     assert short < len(deltas) < short + 16 * 3  # then about 16 per doubling
     assert copied < 65_536**2 // 6 + 40 * n  # quadratic only up to the threshold
+
+
+def test_value_shows_a_started_document() -> None:
+    strict = instant.Parser(strict=True)
+    strict.feed('{"a": [1')
+    assert strict.value == {"a": []}  # a number appears only once complete
+    lenient = instant.Parser()
+    lenient.feed('{"a": [1')
+    assert lenient.value is None  # an uncommitted candidate: it may still turn out to be prose
+    lenient.feed(", 2")
+    assert lenient.value == {"a": [1]}

@@ -1,0 +1,128 @@
+"""JSONTestSuite (test_parsing) in strict mode, read in place, one test per file.
+
+* ``y_*``: accepted, with the value ``json.loads(bytes)`` gives (same types, same key order;
+  NaN-safe, lone surrogates compared as Python str);
+* ``n_*``: rejected with ``instant.ParseError`` (from ``feed`` or ``close``);
+* ``i_*``: either, but never another exception type -- and the same outcome (and value)
+  whichever way the bytes are fed.
+
+Each file is parsed three ways: ``instant.parse(data, strict=True)``, one ``Parser.feed`` of the
+whole bytes then ``close()``, and ``feed`` one byte at a time.  The corpus directory comes from
+``conftest.JSONTESTSUITE`` (``../shared/conformance/JSONTestSuite/test_parsing`` from the repo
+root) and parametrization from ``conftest.pytest_generate_tests``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import instant
+
+
+def first_difference(a: Any, b: Any) -> str | None:
+    """``None`` if equal JSON-like data (exact types, key order, NaN == NaN, -0.0 != 0.0)."""
+    stack: list[tuple[Any, Any, str]] = [(a, b, "")]
+    while stack:
+        x, y, where = stack.pop()
+        at = where or "<top>"
+        if type(x) is not type(y):
+            return f"{at}: {type(x).__name__} {x!r:.100} != {type(y).__name__} {y!r:.100}"
+        if isinstance(x, dict):
+            if list(x) != list(y):
+                return f"{at}: keys {list(x)!r:.200} != {list(y)!r:.200}"
+            stack.extend((x[k], y[k], f"{where}[{k!r}]") for k in reversed(list(x)))
+        elif isinstance(x, (list, tuple)):
+            if len(x) != len(y):
+                return f"{at}: length {len(x)} != {len(y)}"
+            stack.extend((x[i], y[i], f"{where}[{i}]") for i in reversed(range(len(x))))
+        elif isinstance(x, float):
+            if math.isnan(x) and math.isnan(y):
+                continue
+            if x != y or math.copysign(1.0, x) != math.copysign(1.0, y):
+                return f"{at}: {x!r} != {y!r}"
+        elif x != y:
+            return f"{at}: {x!r:.200} != {y!r:.200}"
+    return None
+
+
+def run_parser(chunks: list[bytes]) -> Any:
+    p = instant.Parser(strict=True)
+    events: list[dict[str, Any]] = []
+    for chunk in chunks:
+        events += p.feed(chunk)
+    events += p.close()
+    assert p.truncated is False
+    assert events, "accepted, but no events"
+    last = events[-1]
+    assert (last["key"], last["path"], last["event"]) == ("", (), "done"), f"last: {last!r:.300}"
+    diff = first_difference(last["value"], p.value)
+    assert diff is None, f"root done value vs Parser.value: {diff}"
+    return p.value
+
+
+class Rejected:
+    """The outcome of a parse that raised ParseError."""
+
+    def __init__(self, error: instant.ParseError) -> None:
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"Rejected({self.error.msg!r})"
+
+
+def outcome(how: str, parse: Callable[[], Any]) -> Any:
+    """The parsed value, or ``Rejected``; any exception other than ParseError fails the test."""
+    try:
+        return parse()
+    except instant.ParseError as exc:
+        assert isinstance(exc, ValueError)
+        return Rejected(exc)
+    except Exception as exc:  # noqa: BLE001 - that is exactly what must not happen
+        pytest.fail(f"{how}: {type(exc).__name__} escaped instead of ParseError: {exc!r:.500}")
+
+
+def test_jsontestsuite(jsontestsuite_file: Path | None) -> None:
+    if jsontestsuite_file is None:
+        where = Path(__file__).resolve().parent.parent / "../shared/conformance/JSONTestSuite"
+        message = f"JSONTestSuite corpus not found at {where.resolve()}/test_parsing"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    name = jsontestsuite_file.name
+    data = jsontestsuite_file.read_bytes()
+
+    outcomes = {
+        "instant.parse": outcome("instant.parse", lambda: instant.parse(data, strict=True)),
+        "feed(whole)": outcome("feed(whole)", lambda: run_parser([data])),
+        "feed(1 byte)": outcome(
+            "feed(1 byte)", lambda: run_parser([data[i : i + 1] for i in range(len(data))])
+        ),
+    }
+
+    if name.startswith("y_"):
+        expected = json.loads(data)
+        for how, got in outcomes.items():
+            assert not isinstance(got, Rejected), f"{how} rejected valid JSON: {got.error}"
+            diff = first_difference(got, expected)
+            assert diff is None, f"{how}: value differs from json.loads at {diff}"
+    elif name.startswith("n_"):
+        for how, got in outcomes.items():
+            assert isinstance(got, Rejected), f"{how} accepted invalid JSON as {got!r:.300}"
+    else:  # i_: implementation-defined, but the same whatever the chunking
+        results = list(outcomes.items())
+        (how0, first), rest = results[0], results[1:]
+        for how, got in rest:
+            if isinstance(first, Rejected) or isinstance(got, Rejected):
+                assert isinstance(first, Rejected) == isinstance(got, Rejected), (
+                    f"{how0} gave {first!r:.200} but {how} gave {got!r:.200}"
+                )
+            else:
+                diff = first_difference(got, first)
+                assert diff is None, f"{how} vs {how0}: {diff}"

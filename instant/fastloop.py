@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import bulk
 from . import scanner as sc
 from .events import Event, key_segment
 from .machine import (
@@ -28,6 +29,7 @@ from .machine import (
 )
 
 _NOTHING: Any = object()
+_BULK_MIN, _take = bulk.MIN_LENGTH, bulk.take
 _NUMBER, _NUMBER_CHARS, _WORD, _SKIP_WS = sc.NUMBER, sc.NUMBER_CHARS, sc.WORD, sc.skip_ws
 
 
@@ -176,6 +178,12 @@ class FastLoop(Machine):
                         if end < n:
                             v = literals.get(buf[pos:end], _NOTHING)
                     elif c == "{" or c == "[":
+                        if n - pos >= _BULK_MIN and self._bulk_budget > 0:
+                            end = _take(self, buf, pos, events)
+                            if end >= 0:  # the whole container, parsed in C and replayed
+                                pos = end
+                                state = AFTER
+                                continue
                         if len(stack) >= self.max_depth:
                             raise _Fail(
                                 pos, f"nesting deeper than max_depth={self.max_depth}", True

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Literal
 
+from . import bulk
 from . import scanner as sc
 from .errors import ParseError
 from .events import Event, key_segment
@@ -130,6 +131,10 @@ class Machine:
         self._doc = 0  # number of the current document
         self._values: list[Any] = []  # the values of the finished documents
         self._segs: dict[str, str] = {}
+        self._scan_once, self._long_number = bulk.make_scanner(
+            strict, parse_float, parse_int, max_number_length
+        )
+        self._bulk_budget = bulk.BUDGET
         # Separator and key in one match: the common object member costs one regex call
         # before its value.
         ws = r"[ \t\n\r]*"
@@ -420,6 +425,11 @@ class Machine:
             self._state = STRING
             return pos + 1
         if c == "{" or c == "[":
+            if len(buf) - pos >= bulk.MIN_LENGTH and self._bulk_budget > 0:
+                end = bulk.take(self, buf, pos, events)
+                if end >= 0:
+                    self._after_value()
+                    return end
             return self._open(pos, c == "{", events)
         if c in "-0123456789":
             m = sc.NUMBER(buf, pos)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from . import scanner as sc
+from .bulk import BUDGET
 from .errors import ParseError
 from .events import Event
 from .fastloop import FastLoop
@@ -257,6 +258,7 @@ class Parser(FastLoop):
             self._template["document"] = self._doc
 
     def _feed_text(self, buf: str) -> list[Event]:
+        self._bulk_budget = BUDGET
         if self._recent_end != self._base:
             self._sync_recent()
         events = self._held_events

@@ -16,7 +16,7 @@ few (:data:`BUDGET`); the work stays linear in the input.
 from __future__ import annotations
 
 import json.decoder
-import re
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -45,8 +45,27 @@ class _Number:
         self.value = value
 
 
-def _marked(hook: Callable[[str], Any] | None) -> Callable[[str], Any] | None:
-    return None if hook is None else lambda text: _Number(hook(text))
+def _checked(
+    hook: Callable[[str], Any] | None, convert: Callable[[str], Any], limit: int | None
+) -> Callable[[str], Any] | None:
+    """A number hook for the C scanner: the length limit, then the user's hook (marked)."""
+    if hook is None:
+        if limit is None:
+            return None  # the C scanner's own conversion and limit agree with the tokenizer
+
+        def plain(text: str) -> Any:
+            if len(text) - (text[:1] == "-") > limit:
+                raise ValueError("number too long")  # the tokenizer will say where
+            return convert(text)
+
+        return plain
+
+    def marked(text: str) -> Any:
+        if limit is not None and len(text) - (text[:1] == "-") > limit:
+            raise ValueError("number too long")
+        return _Number(hook(text))
+
+    return marked
 
 
 class _TooDeep(Exception):
@@ -62,18 +81,24 @@ def make_scanner(
     parse_float: Callable[[str], Any] | None,
     parse_int: Callable[[str], Any] | None,
     max_number_length: int,
-) -> tuple[Callable[[str, int], tuple[Any, int]], Callable[..., Any]]:
-    """``scan_once(text, index) -> (value, end)`` and a finder for over-long numbers."""
+) -> Callable[[str, int], tuple[Any, int]]:
+    """``scan_once(text, index) -> (value, end)``, agreeing with the tokenizer's rules.
+
+    Floats go through a hook that enforces ``max_number_length``; integers keep the C fast
+    path when CPython's own int-string limit is the same number (the default), since the
+    C scanner then refuses exactly what the tokenizer refuses.
+    """
+    int_limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 0
+    limit = max_number_length
     decoder = json.decoder.JSONDecoder(
         object_pairs_hook=_Pairs,
-        parse_float=_marked(parse_float),
-        parse_int=_marked(parse_int),
+        parse_float=_checked(parse_float, float, limit),
+        parse_int=_checked(parse_int, int, None if int_limit == limit else limit),
         # NaN and Infinity: not JSON in strict mode; otherwise the very objects the tokenizer uses
         parse_constant=_reject_constant if strict else sc.LENIENT_LITERALS.__getitem__,
         strict=strict,  # control characters in strings
     )
-    long_number = re.compile(rf"[-+.0-9eE]{{{max_number_length + 1}}}").search
-    return decoder.scan_once, long_number  # type: ignore[attr-defined]
+    return decoder.scan_once  # type: ignore[attr-defined, no-any-return]
 
 
 def take(m: Machine, buf: str, pos: int, events: list[Event]) -> int:
@@ -83,8 +108,6 @@ def take(m: Machine, buf: str, pos: int, events: list[Event]) -> int:
     except Exception:  # incomplete, not strict JSON, too deep for C, or a hook's error
         m._bulk_budget -= 1
         return -1
-    if m._long_number(buf, pos, end):
-        return -1  # let the tokenizer report the limit at the right place
     mark = len(events)
     stack = m._stack
     depth = len(stack)

@@ -169,9 +169,7 @@ class FastLoop(Machine):
                             end = m.end()
                             if end < n and buf[end] not in number_chars:
                                 if end - pos > self.max_number_length:
-                                    raise _Fail(
-                                        pos + self.max_number_length, self._too_long(), True
-                                    )
+                                    self._check_length(buf[pos:end], pos)
                                 v = self._convert(buf[pos:end], m.lastindex == 1, pos)
                     elif c in "tfnTFN":
                         end = word(buf, pos).end()  # type: ignore[union-attr]

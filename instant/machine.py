@@ -131,9 +131,7 @@ class Machine:
         self._doc = 0  # number of the current document
         self._values: list[Any] = []  # the values of the finished documents
         self._segs: dict[str, str] = {}
-        self._scan_once, self._long_number = bulk.make_scanner(
-            strict, parse_float, parse_int, max_number_length
-        )
+        self._scan_once = bulk.make_scanner(strict, parse_float, parse_int, max_number_length)
         self._bulk_budget = bulk.BUDGET
         # Separator and key in one match: the common object member costs one regex call
         # before its value.
@@ -437,7 +435,7 @@ class Machine:
                 end = m.end()
                 if end < len(buf) and buf[end] not in sc.NUMBER_CHARS:
                     if end - pos > self.max_number_length:
-                        raise _Fail(pos + self.max_number_length, self._too_long(), True)
+                        self._check_length(buf[pos:end], pos)
                     self._scalar(self._convert(buf[pos:end], m.lastindex == 1, pos), events)
                     return end
             self._num = ""
@@ -519,7 +517,7 @@ class Machine:
         self._nst = st
         self._num += buf[start:pos]
         if len(self._num) > self.max_number_length:
-            raise _Fail(pos - (len(self._num) - self.max_number_length), self._too_long(), True)
+            self._check_length(self._num, pos - len(self._num))
         if outcome == sc.NUM_MORE:
             return pos
         if outcome == sc.NUM_BAD:
@@ -532,8 +530,13 @@ class Machine:
         self._scalar(self._convert(self._num, st in sc.NUMBER_IS_INT, pos), events)
         return pos
 
-    def _too_long(self) -> str:
-        return f"number longer than max_number_length={self.max_number_length}"
+    def _check_length(self, text: str, start: int) -> None:
+        """Refuse a number of more than ``max_number_length`` characters, sign not counted
+        (for an integer: its digits, CPython's int-string limit)."""
+        limit = self.max_number_length + (text[:1] == "-")
+        if len(text) > limit:
+            message = f"number longer than max_number_length={self.max_number_length}"
+            raise _Fail(start + limit, message, True)
 
     def _convert(self, text: str, is_int: bool, pos: int) -> Any:
         try:

@@ -214,3 +214,12 @@ def test_excerpt_shows_the_text_before_the_error_whatever_the_chunking() -> None
     for chunks in chunkings(text, seeds=3):
         err = error_of(chunks, strict=True)
         assert 'small pieces" x' in str(err), (chunks, str(err))
+
+
+def test_number_limit_counts_digits_not_the_sign() -> None:
+    # max_number_length is CPython's int-string limit: digits, the sign not counted
+    for text in ("-" + "9" * 4300, "9" * 4300, "[-" + "9" * 4300 + "]"):
+        assert instant.parse(text, strict=True) == json.loads(text)
+    for text in ("-" + "9" * 4301, "9" * 4301):
+        err = error_of([text], strict=True)
+        assert err.offset == len(text) - 1 and "max_number_length" in err.msg

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 MIN_LENGTH = 256  # try only when at least this much text follows the opening bracket
 BUDGET = 4  # failed attempts allowed per feed()
+SAFE_RECURSION = 20_000  # above this recursion limit the C scanner could overflow the C stack
 
 
 class _Pairs(list):  # type: ignore[type-arg]
@@ -103,6 +104,8 @@ def make_scanner(
 
 def take(m: Machine, buf: str, pos: int, events: list[Event]) -> int:
     """Parse the container at ``buf[pos]`` in one go; return its end, or -1 to tokenize."""
+    if sys.getrecursionlimit() > SAFE_RECURSION:
+        return -1  # the C scanner recurses as deep as Python allows: only with a sane limit
     try:
         value, end = m._scan_once(buf, pos)
     except Exception:  # incomplete, not strict JSON, too deep for C, or a hook's error

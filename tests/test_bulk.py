@@ -109,3 +109,17 @@ def test_bulk_respects_the_limits() -> None:
     assert info.value.offset == long_number.index("[") + 1 + 4300
     long_digits_in_a_string = '{"pad": "%s", "s": "%s"}' % (PAD, "1" * 5000)
     assert len(instant.parse(long_digits_in_a_string)["s"]) == 5000
+
+
+def test_deep_nesting_is_safe_whatever_the_recursion_limit() -> None:
+    import sys
+
+    text = '{"pad": "%s", "a": %s' % (PAD, "[" * 100_000)
+    old = sys.getrecursionlimit()
+    try:
+        for limit in (old, 1_000_000):
+            sys.setrecursionlimit(limit)
+            with pytest.raises(instant.ParseError, match="max_depth"):
+                instant.parse(text)
+    finally:
+        sys.setrecursionlimit(old)

@@ -10,6 +10,16 @@ from .api import iter_events, parse
 from .errors import ParseError
 from .events import Event
 from .parser import Parser
+from .selector import Selector, SelectorError, compile_selector
 
-__all__ = ["Event", "ParseError", "Parser", "iter_events", "parse"]
+__all__ = [
+    "Event",
+    "ParseError",
+    "Parser",
+    "Selector",
+    "SelectorError",
+    "compile_selector",
+    "iter_events",
+    "parse",
+]
 __version__ = "0.1.0"

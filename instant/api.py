@@ -13,7 +13,9 @@ def parse(text: str | bytes, **options: Any) -> Any:
     """The final value of a whole model reply (``multiple=True``: the list of documents).
 
     Lenient by default: finds the JSON inside prose, fences and think blocks, and completes
-    a truncated reply. Raises :class:`~instant.ParseError` on bad input.
+    a truncated reply. Raises :class:`~instant.ParseError` on bad input. ``options`` are
+    :class:`~instant.parser.Parser`'s (``select`` is accepted and changes nothing here: the
+    value is always the whole document).
     """
     parser = Parser(**options)
     parser.feed(text)
@@ -22,7 +24,11 @@ def parse(text: str | bytes, **options: Any) -> Any:
 
 
 def iter_events(chunks: Iterable[str | bytes], **options: Any) -> Iterator[Event]:
-    """Events for any iterable of text chunks, as each chunk arrives, then the last ones."""
+    """Events for any iterable of text chunks, as each chunk arrives, then the last ones.
+
+    ``options`` are :class:`~instant.parser.Parser`'s, e.g. ``select="items.[].name"`` to
+    get only the events a selector selects.
+    """
     parser = Parser(**options)
     for chunk in chunks:
         yield from parser.feed(chunk)

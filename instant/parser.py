@@ -41,6 +41,7 @@ from .machine import (
     _Fail,
     _Hold,
 )
+from .selector import Selector, compile_selector
 
 
 class Parser(FastLoop):
@@ -64,6 +65,7 @@ class Parser(FastLoop):
         max_size: int | None = None,
         parse_float: Callable[[str], Any] | None = None,
         parse_int: Callable[[str], Any] | None = None,
+        select: str | Selector | None = None,
     ) -> None:
         super().__init__(
             strict=strict,
@@ -77,6 +79,12 @@ class Parser(FastLoop):
             parse_float=parse_float,
             parse_int=parse_int,
         )
+        self.selector: Selector | None = None
+        if select is not None:  # feed() and close() return only the selected events
+            self.selector = compile_selector(select)
+            self._live = 0  # id() of the root the last handed-out event holds
+            self.feed = self._feed_selected  # type: ignore[method-assign]
+            self.close = self._close_selected  # type: ignore[method-assign]
 
     @property
     def value(self) -> Any:
@@ -167,6 +175,39 @@ class Parser(FastLoop):
         if not self._values:
             self._raise("no JSON value found in the input", len(self._held), self._held, events)
         return events
+
+    def _feed_selected(self, chunk: str | bytes) -> list[Event]:
+        """``feed`` with a selector: parsing is unchanged, only selected events come out.
+
+        One saving: after an event is handed out, the next change copies the open
+        containers (copy-on-write). An event can only see later changes while its
+        ``complete_value`` is still the live root (a copy replaces the root; closed
+        containers never change), so when the live root is not the one the last handed-out
+        event holds, and no start events wait to be handed out, nothing needs copying.
+        """
+        selector: Selector = self.selector  # type: ignore[assignment]
+        try:
+            events = Parser.feed(self, chunk)
+        except ParseError as err:
+            err.events = selector.filter(err.events)
+            raise
+        if not events:
+            return events
+        kept = selector.filter(events)
+        if kept:
+            self._live = id(kept[-1]["complete_value"])
+        if self._shared and id(self._root) != self._live and not self._held_events:
+            self._shared = False
+        return kept
+
+    def _close_selected(self) -> list[Event]:
+        """``close`` with a selector."""
+        selector: Selector = self.selector  # type: ignore[assignment]
+        try:
+            return selector.filter(Parser.close(self))
+        except ParseError as err:
+            err.events = selector.filter(err.events)
+            raise
 
     def _decode(self, data: bytes, final: bool) -> str:
         if self._decoder is None:

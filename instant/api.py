@@ -15,8 +15,10 @@ def parse(text: str | bytes, **options: Any) -> Any:
     Lenient by default: finds the JSON inside prose, fences and think blocks, and completes
     a truncated reply. Raises :class:`~instant.ParseError` on bad input. ``options`` are
     :class:`~instant.parser.Parser`'s (``select`` is accepted and changes nothing here: the
-    value is always the whole document).
+    value is always the whole document). No event is kept, so snapshots are off unless asked
+    for: with them, each event of a large open container would copy it (quadratic work).
     """
+    options.setdefault("snapshots", False)
     parser = Parser(**options)
     parser.feed(text)
     parser.close()

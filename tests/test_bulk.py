@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import instant
+from instant.strategies import json_keys, json_values
 from tests.chunking import feed_all, merged
-from tests.test_properties import json_keys, json_values
 
 PAD = "p" * 300  # the bulk path is tried only with at least 256 characters to go
 
@@ -30,7 +30,9 @@ def same_events(text: str, **options: Any) -> tuple[list[dict[str, Any]], instan
     return whole, parser
 
 
-@given(value=json_values, key=json_keys, strict=st.booleans(), indent=st.sampled_from([None, 1]))
+@given(
+    value=json_values(), key=json_keys(), strict=st.booleans(), indent=st.sampled_from([None, 1])
+)
 def test_bulk_equals_tokenizer(value: Any, key: str, strict: bool, indent: int | None) -> None:
     doc = {"pad": PAD, key: value, "list": [value, {"v": value}]}
     text = json.dumps(doc, indent=indent, ensure_ascii=False)
@@ -38,7 +40,7 @@ def test_bulk_equals_tokenizer(value: Any, key: str, strict: bool, indent: int |
     assert parser.value == json.loads(text)
 
 
-@given(value=json_values, emit_start=st.booleans(), multiple=st.booleans())
+@given(value=json_values(), emit_start=st.booleans(), multiple=st.booleans())
 def test_bulk_equals_tokenizer_with_options(value: Any, emit_start: bool, multiple: bool) -> None:
     text = json.dumps([PAD, value]) + "\n" + json.dumps({"x": [value, PAD]})
     same_events(text, emit_start=emit_start, multiple=multiple, snapshots=False)

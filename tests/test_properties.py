@@ -29,10 +29,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pytest
-from hypothesis import given, note
+from hypothesis import given
 from hypothesis import strategies as st
 
 import instant
+from instant.strategies import chunkings, json_texts, split_at
 
 EVENT_KEYS = ["key", "indexes", "path", "event", "delta", "value", "is_complete", "complete_value"]
 _BARE = re.compile(r"[\w-]+")
@@ -177,115 +178,8 @@ def merge_deltas(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def split_at(data: str | bytes, cuts: Iterable[int]) -> list[Any]:
-    points = [0, *sorted(cuts), len(data)]
-    return [data[i:j] for i, j in zip(points, points[1:])]
-
-
 def describe(chunks: list[Any]) -> str:
     return f"{len(chunks)} chunks: {chunks!r:.2000}"
-
-
-# --------------------------------------------------------------------------------------------
-# Strategies
-# --------------------------------------------------------------------------------------------
-
-# Characters that stress a JSON string scanner: escapes, controls, quotes, the characters that
-# json.dumps escapes, BOM/nonchars, combining marks, and code points above U+FFFF (surrogate
-# pairs when ASCII-escaped, 4-byte sequences in UTF-8).
-SPECIAL_CHARS = (
-    '"\\/\b\f\n\r\t\x00\x01\x1f\x7f\x80\u00e9\u0301\u2028\u2029\ufeff\ufffd\uffff'
-    "\U00010000\U0001f600\U0010ffff{}[],:'`"
-)
-# No lone surrogates here (codec="utf-8" excludes category Cs): these strings must
-# be encodable as UTF-8.
-json_chars = st.one_of(st.characters(codec="utf-8"), st.sampled_from(SPECIAL_CHARS))
-json_strings = st.text(json_chars, max_size=12)
-json_keys = st.one_of(
-    json_strings,
-    st.sampled_from(
-        ["", "a", "a.b", "$ref", "[]", "item", "x y", "k\u00e9y", "名前", "-", "_", "0"]
-    ),
-)
-json_ints = st.one_of(st.integers(), st.integers(min_value=-(10**60), max_value=10**60))
-json_floats = st.floats(allow_nan=False, allow_infinity=False)
-json_scalars = st.one_of(st.none(), st.booleans(), json_ints, json_floats, json_strings)
-
-
-def json_containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.one_of(
-        st.lists(children, max_size=6),
-        st.dictionaries(json_keys, children, max_size=6),
-    )
-
-
-json_values = st.recursive(json_scalars, json_containers, max_leaves=30)
-
-
-@st.composite
-def deeply_nested(draw: st.DrawFn, inner: st.SearchStrategy[Any] = json_values) -> Any:
-    """A value wrapped in up to 60 single-child lists/dicts (built without recursion)."""
-    value = draw(inner)
-    kinds = draw(st.lists(st.sampled_from(["list", "dict"]), max_size=60))
-    key = draw(json_keys)
-    for kind in kinds:
-        value = [value] if kind == "list" else {key: value}
-    return value
-
-
-FORMATS: list[dict[str, Any]] = [
-    {"separators": (",", ":")},  # compact
-    {},  # json.dumps' default ", " and ": "
-    {"indent": 2},
-    {"indent": "\t"},
-    {"indent": 0},
-    {"separators": (" ,\r\n ", " \t: ")},  # every kind of JSON whitespace
-]
-SURROUNDINGS = ["", " ", "\n", " \r\n\t "]
-
-
-@st.composite
-def json_texts(
-    draw: st.DrawFn,
-    values: st.SearchStrategy[Any] | None = None,
-    ascii_only: bool = False,
-) -> str:
-    """A JSON text: a drawn value serialised in a drawn style, with surrounding whitespace."""
-    if values is None:
-        values = st.one_of(json_values, deeply_nested())
-    value = draw(values)
-    fmt = draw(st.sampled_from(FORMATS))
-    ensure_ascii = True if ascii_only else draw(st.booleans())
-    body = json.dumps(value, ensure_ascii=ensure_ascii, **fmt)
-    return draw(st.sampled_from(SURROUNDINGS)) + body + draw(st.sampled_from(SURROUNDINGS))
-
-
-def cut_points(n: int) -> st.SearchStrategy[list[int]]:
-    # Duplicated cut points make empty chunks, which must change nothing.
-    return st.lists(st.integers(0, n), max_size=min(n, 40) + 1).map(sorted)
-
-
-CHUNKINGS = ["whole", "chars", "random", "bytes", "bytes1", "bytes_inside"]
-
-
-@st.composite
-def chunkings(draw: st.DrawFn, text: str, kinds: Sequence[str] = CHUNKINGS) -> list[Any]:
-    """Chunks that join to ``text`` (as str) or to its UTF-8 encoding (as bytes)."""
-    kind = draw(st.sampled_from(list(kinds)))
-    note(f"chunking: {kind}")
-    if kind == "whole":
-        return [text]
-    if kind == "chars":
-        return list(text)
-    if kind == "random":
-        return split_at(text, draw(cut_points(len(text))))
-    data = text.encode("utf-8")
-    if kind == "bytes1":
-        return [data[i : i + 1] for i in range(len(data))]
-    if kind == "bytes_inside":
-        # Cut before every continuation byte: every multi-byte code point is split apart.
-        return split_at(data, [i for i, b in enumerate(data) if 0x80 <= b < 0xC0])
-    return split_at(data, draw(cut_points(len(data))))
 
 
 # --------------------------------------------------------------------------------------------

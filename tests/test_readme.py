@@ -8,20 +8,28 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-BLOCKS = re.findall(r"^```(\w*)\n(.*?)^```", README.read_text(encoding="utf-8"), re.S | re.M)
+_TEXT = README.read_text(encoding="utf-8")
+# (language, body, line number before the body): code runs at its README line numbers, so
+# tracebacks and anything reading its source (hypothesis' @given) see the README's lines
+BLOCKS = [
+    (m.group(1), m.group(2), _TEXT.count("\n", 0, m.start(2)))
+    for m in re.finditer(r"^```(\w*)\n(.*?)^```", _TEXT, re.S | re.M)
+]
 
 
-def python_blocks() -> list[tuple[str, str]]:
-    """(code, the plain block right after it if any: its expected output)."""
+def python_blocks() -> list[Any]:
+    """(code, the plain block right after it if any: its expected output), by README line."""
     out = []
-    for i, (lang, body) in enumerate(BLOCKS):
+    for i, (lang, body, line) in enumerate(BLOCKS):
         if lang == "python":
-            follow = BLOCKS[i + 1] if i + 1 < len(BLOCKS) else ("x", "")
-            out.append((body, follow[1] if follow[0] == "" else ""))
+            follow = BLOCKS[i + 1] if i + 1 < len(BLOCKS) else ("x", "", 0)
+            expected = follow[1] if follow[0] == "" else ""
+            out.append(pytest.param("\n" * line + body, expected, id=f"README-line-{line}"))
     return out
 
 
@@ -35,7 +43,7 @@ def test_readme_python_block_runs(code: str, expected: str) -> None:
 
 
 def test_readme_has_the_two_commands_and_ci_runs_the_test_one() -> None:
-    text = README.read_text(encoding="utf-8")
+    text = _TEXT
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
     assert ci in text
     assert "python3 -m pip install . && python3 -m instant" in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
+import math
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -63,3 +65,40 @@ def parse_every_way(text: str, **options: Any) -> Any:
         assert merged(events) == reference, f"chunking changed the events: {chunks!r}"
         assert other.truncated == parser.truncated
     return parser.values if options.get("multiple") else parser.value
+
+
+def first_difference(a: Any, b: Any) -> str | None:
+    """``None`` if ``a`` and ``b`` are identical JSON-like data, else where they first differ.
+
+    Stricter than ``==``: types must match exactly (``1`` vs ``1.0``, ``True`` vs ``1``, list vs
+    tuple), dict key order must match, ``-0.0`` differs from ``0.0``; NaN equals NaN.
+    """
+    stack: list[tuple[Any, Any, str]] = [(a, b, "")]
+    while stack:
+        x, y, where = stack.pop()
+        at = where or "<top>"
+        if type(x) is not type(y):
+            return f"{at}: {type(x).__name__} {x!r:.100} != {type(y).__name__} {y!r:.100}"
+        if isinstance(x, dict):
+            if list(x) != list(y):
+                return f"{at}: keys {list(x)!r:.200} != {list(y)!r:.200}"
+            for k in reversed(list(x)):
+                stack.append((x[k], y[k], f"{where}[{k!r}]"))
+        elif isinstance(x, (list, tuple)):
+            if len(x) != len(y):
+                return f"{at}: length {len(x)} != {len(y)}: {x!r:.200} != {y!r:.200}"
+            for i in reversed(range(len(x))):
+                stack.append((x[i], y[i], f"{where}[{i}]"))
+        elif isinstance(x, float):
+            if math.isnan(x) and math.isnan(y):
+                continue
+            if x != y or math.copysign(1.0, x) != math.copysign(1.0, y):
+                return f"{at}: {x!r} != {y!r}"
+        elif isinstance(x, decimal.Decimal):
+            if x.is_nan() and y.is_nan():
+                continue
+            if x != y:
+                return f"{at}: {x!r} != {y!r}"
+        elif x != y:
+            return f"{at}: {x!r:.200} != {y!r:.200}"
+    return None

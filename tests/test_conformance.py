@@ -15,7 +15,6 @@ root) and parametrization from ``conftest.pytest_generate_tests``.
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -24,32 +23,7 @@ from typing import Any
 import pytest
 
 import instant
-
-
-def first_difference(a: Any, b: Any) -> str | None:
-    """``None`` if equal JSON-like data (exact types, key order, NaN == NaN, -0.0 != 0.0)."""
-    stack: list[tuple[Any, Any, str]] = [(a, b, "")]
-    while stack:
-        x, y, where = stack.pop()
-        at = where or "<top>"
-        if type(x) is not type(y):
-            return f"{at}: {type(x).__name__} {x!r:.100} != {type(y).__name__} {y!r:.100}"
-        if isinstance(x, dict):
-            if list(x) != list(y):
-                return f"{at}: keys {list(x)!r:.200} != {list(y)!r:.200}"
-            stack.extend((x[k], y[k], f"{where}[{k!r}]") for k in reversed(list(x)))
-        elif isinstance(x, (list, tuple)):
-            if len(x) != len(y):
-                return f"{at}: length {len(x)} != {len(y)}"
-            stack.extend((x[i], y[i], f"{where}[{i}]") for i in reversed(range(len(x))))
-        elif isinstance(x, float):
-            if math.isnan(x) and math.isnan(y):
-                continue
-            if x != y or math.copysign(1.0, x) != math.copysign(1.0, y):
-                return f"{at}: {x!r} != {y!r}"
-        elif x != y:
-            return f"{at}: {x!r:.200} != {y!r:.200}"
-    return None
+from tests.chunking import first_difference
 
 
 def run_parser(chunks: list[bytes]) -> Any:

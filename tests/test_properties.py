@@ -23,7 +23,6 @@ from __future__ import annotations
 import collections
 import decimal
 import json
-import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -34,6 +33,7 @@ from hypothesis import strategies as st
 
 import instant
 from instant.strategies import chunkings, json_texts, split_at
+from tests.chunking import first_difference
 
 EVENT_KEYS = ["key", "indexes", "path", "event", "delta", "value", "is_complete", "complete_value"]
 _BARE = re.compile(r"[\w-]+")
@@ -42,43 +42,6 @@ _BARE = re.compile(r"[\w-]+")
 # --------------------------------------------------------------------------------------------
 # Helpers (all iterative: deep documents must not hit the recursion limit in the tests either)
 # --------------------------------------------------------------------------------------------
-
-
-def first_difference(a: Any, b: Any) -> str | None:
-    """``None`` if ``a`` and ``b`` are identical JSON-like data, else where they first differ.
-
-    Stricter than ``==``: types must match exactly (``1`` vs ``1.0``, ``True`` vs ``1``, list vs
-    tuple), dict key order must match, ``-0.0`` differs from ``0.0``; NaN equals NaN.
-    """
-    stack: list[tuple[Any, Any, str]] = [(a, b, "")]
-    while stack:
-        x, y, where = stack.pop()
-        at = where or "<top>"
-        if type(x) is not type(y):
-            return f"{at}: {type(x).__name__} {x!r:.100} != {type(y).__name__} {y!r:.100}"
-        if isinstance(x, dict):
-            if list(x) != list(y):
-                return f"{at}: keys {list(x)!r:.200} != {list(y)!r:.200}"
-            for k in reversed(list(x)):
-                stack.append((x[k], y[k], f"{where}[{k!r}]"))
-        elif isinstance(x, (list, tuple)):
-            if len(x) != len(y):
-                return f"{at}: length {len(x)} != {len(y)}: {x!r:.200} != {y!r:.200}"
-            for i in reversed(range(len(x))):
-                stack.append((x[i], y[i], f"{where}[{i}]"))
-        elif isinstance(x, float):
-            if math.isnan(x) and math.isnan(y):
-                continue
-            if x != y or math.copysign(1.0, x) != math.copysign(1.0, y):
-                return f"{at}: {x!r} != {y!r}"
-        elif isinstance(x, decimal.Decimal):
-            if x.is_nan() and y.is_nan():
-                continue
-            if x != y:
-                return f"{at}: {x!r} != {y!r}"
-        elif x != y:
-            return f"{at}: {x!r:.200} != {y!r:.200}"
-    return None
 
 
 def assert_same(got: Any, expected: Any, what: str = "value") -> None:

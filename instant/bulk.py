@@ -193,12 +193,13 @@ def _replay(m: Machine, value: Any, events: list[Event]) -> None:
             for item in iters[-1]:
                 if top.obj:
                     name, v = item
-                    top.name = name
-                    seg = segs.get(name)
-                    if seg is None:
-                        seg = key_segment(name)
+                    entry = segs.get(name)
+                    if entry is None:
+                        entry = (name, key_segment(name))
                         if len(segs) < 4096:
-                            segs[name] = seg
+                            segs[name] = entry
+                    name, seg = entry
+                    top.name = name
                     key = top.ckey + seg
                     idx = top.idx
                     path = top.path + (name,)

@@ -194,12 +194,13 @@ class FastLoop(Machine):
                     if v is not _NOTHING:
                         # where the value goes: its key, indexes and path
                         if top.obj:
-                            name = top.name
-                            seg = segs.get(name)
-                            if seg is None:
-                                seg = key_segment(name)
+                            entry = segs.get(top.name)
+                            if entry is None:
+                                entry = (top.name, key_segment(top.name))
                                 if len(segs) < 4096:
-                                    segs[name] = seg
+                                    segs[top.name] = entry
+                            name, seg = entry
+                            top.name = name
                             key = top.ckey + seg
                             idx = top.idx
                             path = top.path + (name,)

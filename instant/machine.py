@@ -130,7 +130,9 @@ class Machine:
         self._closer_ok = False  # may the current container close here (after '[', '{', ',')
         self._doc = 0  # number of the current document
         self._values: list[Any] = []  # the values of the finished documents
-        self._segs: dict[str, str] = {}
+        # object key -> (one shared str for it, its segment in event keys): repeated keys
+        # (the same field in every item) share one string, as json.loads' memo does
+        self._segs: dict[str, tuple[str, str]] = {}
         self._scan_once = bulk.make_scanner(strict, parse_float, parse_int, max_number_length)
         self._bulk_budget = bulk.BUDGET
         # Separator and key in one match: the common object member costs one regex call
@@ -338,12 +340,13 @@ class Machine:
             return "", [], ()
         f = self._stack[-1]
         if f.obj:
-            name = f.name
-            seg = self._segs.get(name)
-            if seg is None:
-                seg = key_segment(name)
+            entry = self._segs.get(f.name)
+            if entry is None:
+                entry = (f.name, key_segment(f.name))
                 if len(self._segs) < 4096:
-                    self._segs[name] = seg
+                    self._segs[f.name] = entry
+            name, seg = entry
+            f.name = name
             return f.ckey + seg, f.idx, f.path + (name,)
         i = len(f.c)
         return f.ckey, f.idx + [i], f.path + (i,)

@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import gc
 import json
 import os
 import platform
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +35,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from docs import chunks_1_8, model_document, parse_size  # noqa: E402
+from timing import BUDGET_S, MAX_REPEAT, ROUNDS, Timing, clock_name, run_rounds, use_cpu_time  # noqa: E402
 
 import instant  # noqa: E402
 
@@ -45,72 +44,8 @@ TARGET_US_PER_CHUNK_256K = 2.0  # snapshots off, 256 KB
 TARGET_SCALING_1M_VS_4K = 1.3  # snapshots off, µs/chunk at 1 MB over µs/chunk at 4 KB
 TARGET_WHOLE_VS_JSON = 10.0  # one feed + close over json.loads, every size
 
-BUDGET_S = 0.5  # time aimed at per measurement (5-7 measurements a size: ~1-3 s a size)
-ROUNDS = 5  # runs are interleaved across sizes in rounds: each measurement runs >= ROUNDS times
-MAX_REPEAT = 200
-
 
 # --------------------------------------------------------------------------- timing helpers
-
-
-CLOCK: Callable[[], float] = time.perf_counter  # --cpu: time.process_time
-
-
-def _time_runs(fn: Callable[[], object], runs: int, keep_gc: bool) -> float:
-    """Best time of ``runs`` back-to-back runs of ``fn``.
-
-    One ``gc.collect()`` before the batch, not before each run: a collection walks every live
-    object and would leave each run starting with cold caches.
-    """
-    gc.collect()
-    was_enabled = gc.isenabled()
-    if not keep_gc:
-        gc.disable()
-    clock = CLOCK
-    best = float("inf")
-    try:
-        for _ in range(runs):
-            t0 = clock()
-            fn()
-            best = min(best, clock() - t0)
-        return best
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-@dataclass
-class Timing:
-    """One measurement: ``fn`` is run ``per_round`` times in each round; the best run counts."""
-
-    fn: Callable[[], object]
-    per_round: int = 1
-    best: float = float("inf")
-    runs: int = 0
-
-    def run(self, keep_gc: bool) -> None:
-        self.best = min(self.best, _time_runs(self.fn, self.per_round, keep_gc))
-        self.runs += self.per_round
-
-
-def run_rounds(timings: Sequence[Timing], quick: bool, keep_gc: bool) -> None:
-    """Best of N runs for every timing, N adaptive (one run with ``quick``).
-
-    A first run of each sizes N (about BUDGET_S of work, at least ROUNDS, at most MAX_REPEAT)
-    and counts as a sample. The rest are spread over ROUNDS rounds that visit every size in
-    turn, so a burst of load from another process hits all sizes alike instead of skewing one
-    size (and with it the 1 MB / 4 KB ratio).
-    """
-    for t in timings:
-        t.run(keep_gc)
-    if quick:
-        return
-    for t in timings:
-        n = min(MAX_REPEAT, max(ROUNDS, int(BUDGET_S // max(t.best, 1e-9))))
-        t.per_round = max(1, round((n - 1) / ROUNDS))
-    for _ in range(ROUNDS):
-        for t in timings:
-            t.run(keep_gc)
 
 
 # --------------------------------------------------------------------------- instant runs
@@ -333,7 +268,7 @@ def render(rows: list[Row], args: argparse.Namespace, ij: tuple[Any, str] | None
         )
     )
     out.append(
-        f"- timing: `time.{CLOCK.__name__}`, {reps}; garbage collector "
+        f"- timing: `time.{clock_name()}`, {reps}; garbage collector "
         + ("left **on**" if args.gc else "**disabled** while the clock runs")
         + " (`--gc` to keep it on)"
     )
@@ -498,9 +433,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="directory for core.md and core.png; default benchmarks/results",
     )
     args = ap.parse_args(argv)
-    global CLOCK
     if args.cpu:
-        CLOCK = time.process_time
+        use_cpu_time()
 
     ij = ijson_reference()
     labels = [s.strip() for s in args.sizes.split(",") if s.strip()]

@@ -28,14 +28,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import gc
 import os
 import platform
 import sys
-import time
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +41,13 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from docs import chunks_1_8, model_document, parse_size  # noqa: E402
+from timing import Timing, run_rounds, use_cpu_time  # noqa: E402
 
 import instant  # noqa: E402
 
 TARGET_MANY_TERMS = 1.2  # (a) 200 terms / 1 term
 TARGET_ONE_KEY = 1.0  # (b) one key selected / no selector
 
-BUDGET_S = 0.5
-ROUNDS = 5
-MAX_REPEAT = 200
-CLOCK: Callable[[], float] = time.perf_counter
 
 ONE_TERM = "items.[].name"
 MATCHING = ["title", "language", "confidence", "metadata.model"]
@@ -83,49 +77,6 @@ ONE_KEY = {
 
 
 # --------------------------------------------------------------------------- timing
-
-
-def _time_runs(fn: Callable[[], object], runs: int, keep_gc: bool) -> float:
-    gc.collect()
-    was_enabled = gc.isenabled()
-    if not keep_gc:
-        gc.disable()
-    best = float("inf")
-    try:
-        for _ in range(runs):
-            t0 = CLOCK()
-            fn()
-            best = min(best, CLOCK() - t0)
-        return best
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-@dataclass
-class Timing:
-    fn: Callable[[], object]
-    per_round: int = 1
-    best: float = float("inf")
-    runs: int = 0
-
-    def run(self, keep_gc: bool) -> None:
-        self.best = min(self.best, _time_runs(self.fn, self.per_round, keep_gc))
-        self.runs += self.per_round
-
-
-def run_rounds(timings: Sequence[Timing], quick: bool, keep_gc: bool) -> None:
-    """Best of N runs for every timing, interleaved in ROUNDS rounds (one run with quick)."""
-    for t in timings:
-        t.run(keep_gc)
-    if quick:
-        return
-    for t in timings:
-        n = min(MAX_REPEAT, max(ROUNDS, int(BUDGET_S // max(t.best, 1e-9))))
-        t.per_round = max(1, round((n - 1) / ROUNDS))
-    for _ in range(ROUNDS):
-        for t in timings:
-            t.run(keep_gc)
 
 
 # --------------------------------------------------------------------------- runs
@@ -204,7 +155,6 @@ def _mark(ok: bool) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    global CLOCK
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", default="256K", help="document size (K = 1024)")
     ap.add_argument("--quick", action="store_true", help="one run per measurement")
@@ -214,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", default=str(HERE / "results" / "selector.md"))
     args = ap.parse_args(argv)
     if args.cpu:
-        CLOCK = time.process_time
+        use_cpu_time()
 
     size = parse_size(args.size)
     text = model_document(size, args.seed)

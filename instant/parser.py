@@ -138,7 +138,7 @@ class Parser(FastLoop):
         if self._error is not None:
             raise self._error
         if self._state == CLOSED:
-            self._raise("input after close()", 0, "", [])
+            self._raise("input after close()", len(self._held), self._held, [])
         if isinstance(chunk, str):
             if self._decoder is not None and self._decoder.getstate()[0]:
                 self._raise("text inside an incomplete UTF-8 sequence", 0, "", [])
@@ -258,23 +258,6 @@ class Parser(FastLoop):
         self._in_string = False
         raise err
 
-    def _consumed(self, buf: str, upto: int) -> None:
-        """Forget ``buf[:upto]``, keeping only its newline count and a short tail."""
-        if upto <= 0:
-            return
-        if "\n" in buf:
-            lines = buf.count("\n", 0, upto)
-            if lines:
-                self._lines += lines
-                self._last_nl = self._base + buf.rfind("\n", 0, upto)
-        if upto >= 30:
-            self._recent = buf[upto - 30 : upto]
-        else:
-            recent = self._recent + buf[:upto]
-            self._recent = recent if len(recent) <= 60 else recent[-30:]
-        self._base += upto
-        self._recent_end = self._base
-
     # -- the main loop ------------------------------------------------------------------
 
     def _fast_setup(self) -> None:
@@ -321,7 +304,7 @@ class Parser(FastLoop):
                     self._raise(f.message, f.pos, buf, events)
                 pos = f.pos  # the search for a document goes on from the failing character
         self._held = held = buf[pos:]
-        if pos:  # what _consumed() does, inline on this hot path
+        if pos:  # forget buf[:pos], keeping its newline count and a short tail for excerpts
             if "\n" in buf:
                 lines = buf.count("\n", 0, pos)
                 if lines:
@@ -361,8 +344,7 @@ class Parser(FastLoop):
         """Complete whatever is open, as far as the text allows (SPEC 2, truncation)."""
         events, self._held_events = self._held_events, []
         self._cand_idx = 0
-        held, self._held = self._held, ""
-        self._consumed(held, len(held))
+        held = self._held  # stays in _held: errors at the end point past it (see _raise)
         self._in_string = False
         state = self._state
         if state == COMMENT:
@@ -392,6 +374,6 @@ class Parser(FastLoop):
                 self._emit(events, f.key, f.idx, f.path, "done", f.c, f.c)
                 self._after_value()
         except _Fail as f:
-            self._raise(f.message, 0, "", events)
+            self._raise(f.message, len(held), held, events)
         self._state = CLOSED
         return events

@@ -13,6 +13,14 @@ else:  # pragma: no cover - Python 3.10
     from typing_extensions import NotRequired, TypedDict
 
 
+class ToolCallInfo(TypedDict):
+    """Which tool call an event belongs to (see :func:`instant.stream`)."""
+
+    index: int
+    id: str | None
+    name: str | None
+
+
 class Event(TypedDict):
     """One thing that happened in the document, in Agently "instant mode" shape.
 
@@ -20,8 +28,9 @@ class Event(TypedDict):
     ``indexes`` the array positions along it, ``path`` the exact keys and indexes,
     ``event`` is ``"delta"``, ``"done"`` or ``"start"``, ``delta`` the new text of a string
     (or, on ``done`` of a non-string, the value), ``value`` the value so far,
-    ``complete_value`` the whole document as of this event, and ``document`` (only with
-    ``multiple=True``) the 0-based number of the document.
+    ``complete_value`` the whole document as of this event, ``document`` (only with
+    ``multiple=True``) the 0-based number of the document, and ``tool_call`` (only for
+    the arguments of a tool call read by :func:`instant.stream`) which call it belongs to.
     """
 
     key: str
@@ -33,6 +42,7 @@ class Event(TypedDict):
     is_complete: bool
     complete_value: Any
     document: NotRequired[int]
+    tool_call: NotRequired[ToolCallInfo]
 
 
 _BARE = re.compile(r"[\w-]+")

@@ -43,6 +43,8 @@ from .machine import (
 )
 from .selector import Selector, compile_selector
 
+NO_JSON = "no JSON value found in the input"
+
 
 class Parser(FastLoop):
     """Incremental, lenient JSON parser for model output (sans-I/O).
@@ -173,7 +175,7 @@ class Parser(FastLoop):
             self.truncated = True
         events = self._finish()
         if not self._values:
-            self._raise("no JSON value found in the input", len(self._held), self._held, events)
+            self._raise(NO_JSON, len(self._held), self._held, events)
         return events
 
     def _feed_selected(self, chunk: str | bytes) -> list[Event]:

@@ -17,7 +17,7 @@ def test_event_fields_and_their_order() -> None:
     events, _ = feed_all(['{"a": "hi"}'])
     for e in events:
         assert list(e) == FIELDS
-    assert list(get_type_hints(instant.Event)) == [*FIELDS, "document"]
+    assert list(get_type_hints(instant.Event)) == [*FIELDS, "document", "tool_call"]
 
 
 def test_agently_example_document() -> None:

@@ -1,0 +1,1 @@
+"""Drop-in shapes of other libraries' streaming APIs, for migrating to instant."""

@@ -347,24 +347,25 @@ async def _arun(source: AsyncIterable[Any], core: StreamParser) -> AsyncGenerato
             await _aclose(chunks, source)
 
 
-def _close(*candidates: Any) -> None:
-    """Close the first of the iterator and its source that can be closed."""
-    for obj in candidates:
+def _close(chunks: Any, source: Any) -> None:
+    """Close the iterator we read and the source it came from (an SDK stream closes its
+    HTTP response in ``close()``; closing only the iterator it handed out would not)."""
+    for obj in (chunks, source) if chunks is not source else (source,):
         close = getattr(obj, "close", None)
         if callable(close):
             close()
-            return
 
 
-async def _aclose(*candidates: Any) -> None:
-    for obj in candidates:
+async def _aclose(chunks: Any, source: Any) -> None:
+    """Async :func:`_close`: ``aclose()`` or ``close()``, awaited when it is a coroutine."""
+    for obj in (chunks, source) if chunks is not source else (source,):
         for name in ("aclose", "close"):
             close = getattr(obj, name, None)
             if callable(close):
                 result = close()
                 if inspect.isawaitable(result):
                     await result
-                return
+                break
 
 
 @overload

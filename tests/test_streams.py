@@ -181,6 +181,27 @@ def test_break_closes_a_generator_source():
     assert state == ["closed"]
 
 
+class SDKLikeStream:
+    """Like openai.Stream: __iter__ hands out a generator, close() closes the response."""
+
+    def __init__(self, chunks):
+        self.chunks = chunks
+        self.response_closed = False
+
+    def __iter__(self):
+        yield from self.chunks
+
+    def close(self):
+        self.response_closed = True
+
+
+def test_break_closes_an_sdk_like_stream_not_just_its_iterator():
+    src = SDKLikeStream(pieces(REPLY))
+    for _event in instant.stream(src):
+        break
+    assert src.response_closed
+
+
 def test_close_and_context_manager():
     src = Source(pieces(REPLY))
     with instant.stream(src) as events:
@@ -305,6 +326,29 @@ def test_cancelling_the_consumer_closes_the_source():
         assert 0 < src.read < len(src.chunks)
         # nothing left running but this task
         assert asyncio.all_tasks() == before
+
+    run(main())
+
+
+def test_async_sdk_like_stream_is_closed():
+    class AsyncSDKLikeStream:
+        def __init__(self, chunks):
+            self.chunks = chunks
+            self.response_closed = False
+
+        async def __aiter__(self):
+            for c in self.chunks:
+                yield c
+
+        async def close(self):
+            self.response_closed = True
+
+    async def main():
+        src = AsyncSDKLikeStream(pieces(REPLY))
+        async with instant.stream(src) as events:
+            async for _ in events:
+                break
+        assert src.response_closed
 
     run(main())
 

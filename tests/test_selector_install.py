@@ -1,4 +1,4 @@
-"""The built wheel ships the selector grammar: a non-editable install compiles selectors.
+"""The built wheel ships the selector grammar and every module: a non-editable install works.
 
 The checkout's ``pyproject.toml``, ``README.md``, ``instant/`` and ``grammar/`` are copied to a
 temporary directory (so the build leaves nothing in the repository), installed with pip into
@@ -44,9 +44,26 @@ CHECK = textwrap.dedent(
         assert e.position == 2, e.position
     else:
         raise AssertionError("no SelectorError")
+    # every subpackage is in the wheel (pyproject.toml lists them one by one)
+    import pkgutil
+    shipped_modules = {m.name for m in pkgutil.walk_packages(instant.__path__, "instant.")}
+    for name in EXPECTED_MODULES:
+        assert name in shipped_modules, (name, sorted(shipped_modules))
     print("ok", where)
     """
 )
+
+
+def _modules_in_checkout() -> list[str]:
+    """Every module of the checkout's instant/ package, dotted (the wheel must have them)."""
+    root = REPO / "instant"
+    names = []
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        if "__pycache__" in parts or "examples" in parts:
+            continue
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return [n for n in names if n != "instant"]
 
 
 def _can_build_without_isolation() -> bool:
@@ -99,7 +116,7 @@ def test_non_editable_install_ships_the_grammar(tmp_path: Path) -> None:
     outside.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     check = subprocess.run(
-        [str(python), "-I", "-c", CHECK],
+        [str(python), "-I", "-c", f"EXPECTED_MODULES = {_modules_in_checkout()!r}\n" + CHECK],
         cwd=outside,
         env=env,
         capture_output=True,

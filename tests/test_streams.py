@@ -585,6 +585,40 @@ def test_langchain_tool_call_chunks():
     ]
 
 
+def test_real_langchain_chunks_from_a_fake_chat_model():
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage, AIMessageChunk as Real
+
+    model = GenericFakeChatModel(messages=iter([AIMessage(content=REPLY)]))
+    check_text_stream(model.stream("plan a walk"))
+    chunks = [
+        Real(
+            content="",
+            tool_call_chunks=[{"name": "search", "args": '{"q": "li', "id": "c1", "index": 0}],
+        ),
+        Real(
+            content="", tool_call_chunks=[{"name": None, "args": 'sbon"}', "id": None, "index": 0}]
+        ),
+    ]
+    s = instant.stream(chunks)
+    list(s)
+    assert (s.tool_calls[0].name, s.tool_calls[0].value) == ("search", {"q": "lisbon"})
+
+
+def test_real_langchain_async_stream():
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    async def main():
+        model = GenericFakeChatModel(messages=iter([AIMessage(content=REPLY)]))
+        s = instant.stream(model.astream("plan a walk"))
+        events = [e async for e in s]
+        assert s.value == VALUE
+        assert summary(events) == summary(plain_events(REPLY))
+
+    run(main())
+
+
 class CompletionResponse:
     """The shape of llama_index.core.base.llms.types.CompletionResponse (and ChatResponse)."""
 

@@ -587,7 +587,8 @@ def test_langchain_tool_call_chunks():
 
 def test_real_langchain_chunks_from_a_fake_chat_model():
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-    from langchain_core.messages import AIMessage, AIMessageChunk as Real
+    from langchain_core.messages import AIMessage
+    from langchain_core.messages import AIMessageChunk as Real
 
     model = GenericFakeChatModel(messages=iter([AIMessage(content=REPLY)]))
     check_text_stream(model.stream("plan a walk"))

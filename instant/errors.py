@@ -10,7 +10,9 @@ class ParseError(ValueError):
 
     ``offset`` is the 0-based index, in characters of the whole stream, of the first
     character that cannot be accepted; ``line`` and ``column`` are 1-based and counted the
-    way :class:`json.JSONDecodeError` counts them. ``events`` holds the events that the
+    way :class:`json.JSONDecodeError` counts them. ``excerpt`` is the text around it (up to
+    30 characters either side, newlines included) and ``pointer`` the index in ``excerpt`` of
+    that character, for tools that draw their own caret. ``events`` holds the events that the
     failing ``feed``/``close`` call produced before the error, so that nothing parsed is
     lost (the parser's ``value`` reflects them too).
     """
@@ -30,6 +32,7 @@ class ParseError(ValueError):
         self.line = line
         self.column = column
         self.excerpt = excerpt
+        self.pointer = pointer  # index into ``excerpt`` of the offending character
         self.events: list[Any] = []
         text = f"{message} at line {line}, column {column} (offset {offset})"
         if excerpt:
@@ -38,8 +41,13 @@ class ParseError(ValueError):
         super().__init__(text)
 
     def __reduce__(self) -> Any:  # keep pickling/copying working despite keyword-only args
-        return (_rebuild, (self.msg, self.offset, self.line, self.column, self.excerpt))
+        args = (self.msg, self.offset, self.line, self.column, self.excerpt, self.pointer)
+        return (_rebuild, args)
 
 
-def _rebuild(msg: str, offset: int, line: int, column: int, excerpt: str) -> ParseError:
-    return ParseError(msg, offset=offset, line=line, column=column, excerpt=excerpt)
+def _rebuild(
+    msg: str, offset: int, line: int, column: int, excerpt: str, pointer: int = 0
+) -> ParseError:
+    return ParseError(
+        msg, offset=offset, line=line, column=column, excerpt=excerpt, pointer=pointer
+    )

@@ -46,12 +46,19 @@ def test_readme_has_the_two_commands_and_ci_runs_the_test_one() -> None:
     text = _TEXT
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
     assert ci in text
-    assert "python3 -m pip install . && python3 -m instant" in text
+    assert 'python3 -m pip install ".[cli]" && python3 -m instant demo' in text
 
 
 def test_main_job_streams_the_bundled_reply() -> None:
+    """The README's main job, `instant demo` (here without a terminal, so event lines)."""
     run = subprocess.run(
-        [sys.executable, "-m", "instant"], capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-m", "instant", "demo", "--no-delay"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        check=True,
     )
-    assert "delta  summary" in run.stdout
-    assert '"budget_eur": 120' in run.stdout
+    assert "delta  answer" in run.stdout
+    assert "events from" in run.stdout and "events/s" in run.stdout
+    assert '"warm_up_s": 600' in run.stdout

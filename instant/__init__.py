@@ -6,6 +6,8 @@
 ['a.[]']
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .api import iter_events, parse
 from .chunks import StreamError
 from .errors import ParseError
@@ -50,3 +52,30 @@ __all__ = [
     "stream",
 ]
 __version__ = "0.1.0"
+
+# The pydantic layer (instant.models) loads on first use, so `import instant` stays cheap.
+_MODELS = (
+    "ModelValidationError",
+    "Partial",
+    "PartialModel",
+    "astream_model",
+    "schema_prompt",
+    "stream_model",
+)
+__all__ += _MODELS
+
+if TYPE_CHECKING:
+    from .models import ModelValidationError as ModelValidationError
+    from .models import Partial as Partial
+    from .models import PartialModel as PartialModel
+    from .models import astream_model as astream_model
+    from .models import schema_prompt as schema_prompt
+    from .models import stream_model as stream_model
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODELS:
+        from . import models
+
+        return getattr(models, name)
+    raise AttributeError(f"module 'instant' has no attribute {name!r}")

@@ -1,0 +1,350 @@
+"""Streaming a reply into a pydantic model: partials while it is written, the model at the end.
+
+:class:`ModelStream` is the sans-I/O part (text in, partials out, then the validated model);
+:func:`stream_model` and :func:`astream_model` put it on a sync or async source, reading one
+chunk at a time and closing the source if the consumer stops early.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Generator,
+    Iterable,
+    Iterator,
+)
+from typing import Any, Generic, Literal
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError, core_schema
+
+from ..chunks import CallPiece, ChunkReader
+from ..errors import ParseError
+from ..parser import Parser
+from .mirror import Mirror
+from .partial import ModelT, Partial, construct, partial_model
+from .partial import _set_private as set_private
+
+__all__ = [
+    "ModelStream",
+    "ModelValidationError",
+    "astream_model",
+    "schema_prompt",
+    "stream_model",
+]
+
+_OWN_OPTIONS = ("multiple", "select", "emit_start", "snapshots")
+_KNOWN_ERRORS = frozenset(typing.get_args(core_schema.ErrorType))
+
+
+class ModelValidationError(ValidationError):
+    """The finished document does not validate as the model: nothing it held is lost.
+
+    A :class:`pydantic.ValidationError` (same errors, same message), raised after the last
+    partial, that also carries ``value`` (the document as parsed), ``partial`` (the last
+    partial handed out), ``truncated`` (the reply was cut off and completed by the parser)
+    and ``validation_error`` (pydantic's original error).
+    """
+
+    value: Any
+    partial: Any
+    truncated: bool
+    validation_error: ValidationError
+
+
+def _rewrap(
+    err: ValidationError, value: Any, partial: Any, truncated: bool, json_mode: bool
+) -> ValidationError:
+    """``err`` as a :class:`ModelValidationError` with the document attached."""
+    details: list[Any] = []
+    for e in err.errors(include_url=False):
+        known = e["type"] in _KNOWN_ERRORS
+        d: dict[str, Any] = {
+            "type": e["type"] if known else PydanticCustomError(e["type"], e["msg"]),
+            "loc": e["loc"],
+            "input": e["input"],
+        }
+        if known and "ctx" in e:
+            d["ctx"] = e["ctx"]
+        details.append(d)
+    new: ValidationError
+    try:
+        new = ModelValidationError.from_exception_data(
+            err.title, details, input_type="json" if json_mode else "python"
+        )
+    except Exception:  # pragma: no cover - an error pydantic cannot rebuild: keep the original
+        new = err
+    new.value = value  # type: ignore[attr-defined]
+    new.partial = partial  # type: ignore[attr-defined]
+    new.truncated = truncated  # type: ignore[attr-defined]
+    new.validation_error = err  # type: ignore[attr-defined]
+    cut = " (the reply was cut off; the parser completed it)" if truncated else ""
+    new.add_note(f"instant: the document the model wrote is attached as .value{cut}")
+    return new
+
+
+def _expect(model: type[BaseModel]) -> Literal["object", "array"] | None:
+    shape = partial_model(model)[1]
+    if shape.obj is not None and shape.arr is None:
+        return "object"
+    if shape.arr is not None and shape.obj is None:
+        return "array"
+    return None
+
+
+class ModelStream(Generic[ModelT]):
+    """Sans-I/O core of :func:`stream_model`: ``feed`` text, get a partial or ``None``.
+
+    ``on="chunk"``: a partial whenever the document visibly changed; ``on="field"``: only
+    when some value completed. ``result()`` validates the finished document.
+    """
+
+    def __init__(
+        self, model: type[ModelT], *, on: Literal["chunk", "field"] = "chunk", **options: Any
+    ) -> None:
+        if on not in ("chunk", "field"):
+            raise ValueError(f"on must be 'chunk' or 'field', not {on!r}")
+        for name in _OWN_OPTIONS:
+            if name in options:
+                raise TypeError(f"stream_model() sets {name}= itself")
+        self.model = model
+        self.partial_class, shape = partial_model(model)
+        options.setdefault("expect", _expect(model))
+        self.parser = Parser(emit_start=True, snapshots=False, **options)
+        self.mirror = Mirror(shape)
+        self.on_field = on == "field"
+        self.last: Any = None  # the last partial handed out
+
+    def feed(self, chunk: str | bytes) -> Partial[ModelT] | None:
+        """Parse a chunk; the new partial if there is one to hand out.
+
+        On a :class:`~instant.ParseError` the events before it are applied first, so that
+        :meth:`pending` gives the partial they make.
+        """
+        try:
+            events = self.parser.feed(chunk)
+        except ParseError as err:
+            self.mirror.apply(err.events)
+            raise
+        self.mirror.apply(events)
+        return self.pending()
+
+    def close(self) -> Partial[ModelT] | None:
+        """End of input: the parser finishes the document; the last partial if any."""
+        try:
+            events = self.parser.close()
+        except ParseError as err:
+            self.mirror.apply(err.events)
+            raise
+        self.mirror.apply(events)
+        return self.pending()
+
+    def pending(self) -> Partial[ModelT] | None:
+        """The partial to hand out now (``None``: nothing new), with its completed paths."""
+        m = self.mirror
+        if not (m.completed if self.on_field else m.changed):
+            return None
+        p = m.build() if m.changed else self.last
+        if p is None:
+            return None
+        if p is self.last:  # nothing visible changed: a copy, the handed-out one stays as it is
+            p = construct(type(p), p.__dict__.copy(), set(p.__pydantic_fields_set__))
+        set_private(p, {"_completed": tuple(m.completed)})
+        m.completed.clear()
+        self.last = p
+        return p  # type: ignore[no-any-return]
+
+    def result(self) -> ModelT:
+        """The finished document validated as the model (as ``model_validate_json`` would).
+
+        Raises :class:`ModelValidationError` (a :class:`pydantic.ValidationError`) with the
+        document attached.
+        """
+        value = self.parser.value
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError):  # e.g. Decimal from a parse_float hook
+            text = None
+        try:
+            if text is None:
+                return self.model.model_validate(value)
+            return self.model.model_validate_json(text)
+        except ValidationError as err:
+            raise _rewrap(err, value, self.last, self.parser.truncated, text is not None) from None
+
+
+class _Texts:
+    """The text of each raw chunk: ``str``/``bytes`` as they are, SDK chunks read by shape
+    (:class:`~instant.chunks.ChunkReader`), either the reply text or, with ``tool_call``
+    (a call's 0-based number or its name), the arguments of that tool call."""
+
+    def __init__(self, tool_call: int | str | None) -> None:
+        self.reader = ChunkReader()
+        self.tool_call = tool_call
+        self.names: dict[int, str | None] = {}
+
+    def __call__(self, chunk: Any) -> list[str | bytes]:
+        if self.tool_call is None and isinstance(chunk, (str, bytes)):
+            return [chunk]
+        out: list[str | bytes] = []
+        for piece in self.reader.read(chunk):
+            if not isinstance(piece, CallPiece):
+                if self.tool_call is None:
+                    out.append(piece)
+                continue
+            if piece.name:
+                self.names.setdefault(piece.index, piece.name)
+            wanted = self.tool_call
+            if piece.arguments and (
+                piece.index == wanted
+                if isinstance(wanted, int)
+                else self.names.get(piece.index) == wanted
+            ):
+                out.append(piece.arguments)
+        return out
+
+
+def _texts(
+    source: Iterable[Any], tool_call: int | str | None
+) -> Generator[str | bytes, None, None]:
+    """The text chunks of a source, one raw chunk at a time."""
+    texts = _Texts(tool_call)
+    for chunk in source:
+        yield from texts(chunk)
+
+
+async def _atexts(
+    source: AsyncIterable[Any] | Iterable[Any], tool_call: int | str | None
+) -> AsyncGenerator[str | bytes, None]:
+    """:func:`_texts` for an async (or sync) source."""
+    if not hasattr(source, "__aiter__"):
+        for text in _texts(source, tool_call):
+            yield text
+        return
+    texts = _Texts(tool_call)
+    async for chunk in source:
+        for text in texts(chunk):
+            yield text
+
+
+def stream_model(
+    model: type[ModelT],
+    source: Iterable[Any] | str | bytes,
+    *,
+    on: Literal["chunk", "field"] = "chunk",
+    tool_call: int | str | None = None,
+    **options: Any,
+) -> Iterator[Partial[ModelT] | ModelT]:
+    """Yield a ``Partial[model]`` as the reply fills it in, then the validated ``model``.
+
+    ``source`` is any iterable of chunks that :func:`instant.stream` reads: ``str``/``bytes``
+    (a whole ``str`` is one chunk) or SDK chunk objects; ``tool_call`` (a call's 0-based
+    number or its name) reads the arguments of that tool call instead of the reply text.
+    With ``on="chunk"`` a partial comes after every chunk that visibly changed the document
+    (never two equal ones in a row); with ``on="field"`` only after a chunk that completed a
+    value. ``partial.completed_paths`` names the values completed since the previous
+    partial. ``options`` go to :class:`~instant.Parser` (``expect`` comes from the model).
+    A :class:`~instant.ParseError` is raised after the partial of what preceded it; a final
+    value that does not validate raises :class:`ModelValidationError`.
+    """
+    run = ModelStream(model, on=on, **options)
+    if isinstance(source, (str, bytes)):
+        source = [source]
+    texts = _texts(source, tool_call)
+    finished = False
+    try:
+        for text in texts:
+            try:
+                out = run.feed(text)
+            except ParseError:
+                out = run.pending()
+                if out is not None:
+                    yield out
+                raise
+            if out is not None:
+                yield out
+        finished = True
+        try:
+            out = run.close()
+        except ParseError:
+            out = run.pending()
+            if out is not None:
+                yield out
+            raise
+        if out is not None:
+            yield out
+        yield run.result()
+    finally:
+        if not finished:  # the consumer stopped early, or an error: let the source go
+            texts.close()
+            close = getattr(source, "close", None)
+            if callable(close):
+                close()
+
+
+async def astream_model(
+    model: type[ModelT],
+    source: AsyncIterable[Any] | Iterable[Any],
+    *,
+    on: Literal["chunk", "field"] = "chunk",
+    tool_call: int | str | None = None,
+    **options: Any,
+) -> AsyncIterator[Partial[ModelT] | ModelT]:
+    """:func:`stream_model` for an async iterable of chunks (a sync iterable works too)."""
+    run = ModelStream(model, on=on, **options)
+    if isinstance(source, (str, bytes)):
+        source = [source]
+    texts = _atexts(source, tool_call)
+    finished = False
+    try:
+        async for text in texts:
+            try:
+                out = run.feed(text)
+            except ParseError:
+                out = run.pending()
+                if out is not None:
+                    yield out
+                raise
+            if out is not None:
+                yield out
+        finished = True
+        try:
+            out = run.close()
+        except ParseError:
+            out = run.pending()
+            if out is not None:
+                yield out
+            raise
+        if out is not None:
+            yield out
+        yield run.result()
+    finally:
+        if not finished:
+            await texts.aclose()
+            aclose = getattr(source, "aclose", None)
+            if callable(aclose):
+                await aclose()
+            else:
+                close = getattr(source, "close", None)
+                if callable(close):
+                    close()
+
+
+def schema_prompt(model: type[BaseModel]) -> str:
+    """An instruction asking for exactly this model's JSON, with its compact JSON schema.
+
+    For replies without a provider's structured-output mode; the reply parses with
+    :func:`stream_model` (which also skips prose or a fence if the model adds them).
+    """
+    kind = {"object": "a JSON object", "array": "a JSON array"}.get(
+        _expect(model) or "", "a JSON value"
+    )
+    schema = json.dumps(model.model_json_schema(), separators=(",", ":"), ensure_ascii=False)
+    return (
+        f"Answer with {kind} that conforms to this JSON Schema:\n{schema}\n"
+        "Reply with only the JSON: no prose, no code fence, no comments."
+    )

@@ -106,6 +106,7 @@ class ChunkReader:
     def __init__(self) -> None:
         self._calls: dict[Hashable, int] = {}  # the API's key for a call -> our number
         self._received: dict[int, bool] = {}  # whether argument text arrived for a call
+        self._chat_classes: dict[type, bool] = {}  # class -> is an OpenAI chat chunk model
 
     def read(self, chunk: Any) -> list[Piece]:
         """The pieces of one chunk, in the order the chunk gives them."""
@@ -113,6 +114,18 @@ class ChunkReader:
             return [chunk] if chunk else []
         if isinstance(chunk, (bytearray, memoryview)):
             return [bytes(chunk)] if chunk else []
+        # An SDK's chat chunk model has no "type" field: asking a pydantic model for a missing
+        # attribute raises inside it, which would double the cost of every chunk. Its class
+        # says once which fields it has.
+        cls = chunk.__class__
+        is_chat = self._chat_classes.get(cls)
+        if is_chat is None:
+            fields = getattr(cls, "model_fields", None)
+            is_chat = self._chat_classes[cls] = (
+                isinstance(fields, dict) and "choices" in fields and "type" not in fields
+            )
+        if is_chat:
+            return self._chat(chunk.choices or ())
         kind = _get(chunk, "type")
         if isinstance(kind, str):
             if kind in _SILENT:

@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError, core_schema
 from ..chunks import CallPiece, ChunkReader
 from ..errors import ParseError
 from ..parser import Parser
+from ..streams import _aclose, _close
 from .mirror import Mirror
 from .partial import ModelT, Partial, construct, partial_model
 from .partial import _set_private as set_private
@@ -280,10 +281,7 @@ def stream_model(
         yield run.result()
     finally:
         if not finished:  # the consumer stopped early, or an error: let the source go
-            texts.close()
-            close = getattr(source, "close", None)
-            if callable(close):
-                close()
+            _close(texts, source)
 
 
 async def astream_model(
@@ -324,14 +322,7 @@ async def astream_model(
         yield run.result()
     finally:
         if not finished:
-            await texts.aclose()
-            aclose = getattr(source, "aclose", None)
-            if callable(aclose):
-                await aclose()
-            else:
-                close = getattr(source, "close", None)
-                if callable(close):
-                    close()
+            await _aclose(texts, source)
 
 
 def schema_prompt(model: type[BaseModel]) -> str:

@@ -4,15 +4,23 @@
 >>> p = instant.Parser()
 >>> [e["key"] for e in p.feed('Sure! {"a": [1, ')]
 ['a.[]']
+
+This module is the public face: everything in ``__all__`` (and nothing else) is the API.
+The pydantic layer (``stream_model``, ``Partial``, ...) loads on first use, so
+``import instant`` stays cheap.
 """
 
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
-from .api import iter_events, parse
-from .chunks import StreamError
-from .errors import ParseError
+from . import _moved
+from ._core.parser import Parser
+from ._version import __version__
+from .errors import ParseError, RefusalError, SelectorError, StreamError, TruncatedError
 from .events import Event, ToolCallInfo
-from .generators import (
+from .options import ParserOptions
+from .selector import Selector, compile_selector
+from .streams import AsyncEventStream, EventStream, StreamParser, ToolCall, stream
+from .streams.generators import (
     acomplete_generator,
     agenerator,
     ainstant_generator,
@@ -22,26 +30,32 @@ from .generators import (
     instant_generator,
     instant_keys_generator,
 )
-from .parser import Parser
-from .selector import Selector, SelectorError, compile_selector
-from .streams import AsyncEventStream, EventStream, StreamParser, ToolCall, stream
+from .streams.simple import iter_events, parse
 
 __all__ = [
     "AsyncEventStream",
     "Event",
     "EventStream",
+    "ModelValidationError",
     "ParseError",
     "Parser",
+    "ParserOptions",
+    "Partial",
+    "PartialModel",
+    "RefusalError",
     "Selector",
     "SelectorError",
     "StreamError",
     "StreamParser",
     "ToolCall",
     "ToolCallInfo",
+    "TruncatedError",
+    "__version__",
     "acomplete_generator",
     "agenerator",
     "ainstant_generator",
     "ainstant_keys_generator",
+    "astream_model",
     "compile_selector",
     "complete_generator",
     "generator",
@@ -49,22 +63,24 @@ __all__ = [
     "instant_keys_generator",
     "iter_events",
     "parse",
-    "stream",
-]
-__version__ = "0.1.0"
-
-# The pydantic layer (instant.models) loads on first use, so `import instant` stays cheap.
-_MODELS = (
-    "ModelValidationError",
-    "Partial",
-    "PartialModel",
-    "astream_model",
     "schema_prompt",
+    "stream",
     "stream_model",
-)
-__all__ += _MODELS
+]
 
-if TYPE_CHECKING:
+# loaded on first use (instant.models imports pydantic)
+_LAZY = frozenset(
+    (
+        "ModelValidationError",
+        "Partial",
+        "PartialModel",
+        "astream_model",
+        "schema_prompt",
+        "stream_model",
+    )
+)
+
+if _typing.TYPE_CHECKING:
     from .models import ModelValidationError as ModelValidationError
     from .models import Partial as Partial
     from .models import PartialModel as PartialModel
@@ -73,9 +89,16 @@ if TYPE_CHECKING:
     from .models import stream_model as stream_model
 
 
-def __getattr__(name: str) -> Any:
-    if name in _MODELS:
+def __getattr__(name: str) -> _typing.Any:
+    if name in _LAZY:
         from . import models
 
         return getattr(models, name)
     raise AttributeError(f"module 'instant' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+_moved.install()

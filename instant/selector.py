@@ -32,6 +32,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .errors import SelectorError
+
 if TYPE_CHECKING:  # pragma: no cover
     from lark import Lark, Token, Tree
 
@@ -41,29 +43,6 @@ __all__ = ["Selector", "SelectorError", "compile_selector"]
 _KINDS = frozenset(("delta", "done", "start"))
 _KEY_CACHE_LIMIT = 1 << 16  # decisions cached by event key
 _STATE_LIMIT = 1 << 12  # DFA states built before the automaton starts afresh
-
-
-class SelectorError(ValueError):
-    """A malformed selector expression.
-
-    ``position`` is the 0-based index into ``expression`` of the first character that is
-    wrong; ``msg`` says what was found there and what was expected; ``str()`` adds the
-    expression with a caret under that position.
-    """
-
-    def __init__(self, message: str, *, expression: str, position: int) -> None:
-        self.msg = message
-        self.expression = expression
-        self.position = position
-        shown = "".join(" " if c in "\t\n\r\f\v" else c for c in expression)
-        super().__init__(f"{message}\n    {shown}\n    {' ' * position}^")
-
-    def __reduce__(self) -> Any:  # keep pickling/copying working despite keyword-only args
-        return (_rebuild_error, (self.msg, self.expression, self.position))
-
-
-def _rebuild_error(msg: str, expression: str, position: int) -> SelectorError:
-    return SelectorError(msg, expression=expression, position=position)
 
 
 # ------------------------------------------------------------------------------ the grammar

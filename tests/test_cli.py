@@ -22,7 +22,9 @@ import pytest
 
 import instant
 from instant import cli
-from instant.demo import load_reply, tokens
+from instant.cli.demo import load_reply, tokens
+from instant.cli.main import BROKEN_PIPE
+from instant.cli.output import error_report
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
@@ -293,7 +295,7 @@ def test_parse_error_keeps_its_pointer_through_pickling() -> None:
     assert err.excerpt[err.pointer] == "3"
     copy = pickle.loads(pickle.dumps(err))
     assert (copy.pointer, str(copy)) == (err.pointer, str(err))
-    assert cli.error_report("x.json", err) == (
+    assert error_report("x.json", err) == (
         "x.json:1:7: expected ',' or ']' after an array item, found '3'\n"
         "    [1, 2 3]\n"
         "          ^\n"
@@ -412,7 +414,7 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path) -> N
     assert json.loads(proc.stdout.readline())["value"] == 0
     proc.stdout.close()
     try:
-        assert proc.wait(TIMEOUT) == cli.BROKEN_PIPE
+        assert proc.wait(TIMEOUT) == BROKEN_PIPE
         assert proc.stderr.read() == b""
     finally:
         proc.kill()
@@ -463,10 +465,10 @@ def test_the_bundled_reply_is_a_realistic_model_answer() -> None:
 
 
 def test_bare_command_runs_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:
-    import instant.demo
+    import instant.cli.demo
 
     calls: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(instant.demo, "run_demo", lambda *a, **kw: calls.append((a, kw)) or 0)
+    monkeypatch.setattr(instant.cli.demo, "run_demo", lambda *a, **kw: calls.append((a, kw)) or 0)
     assert cli.main([]) == 0
     assert len(calls) == 1 and calls[0][1] == {}  # defaults: model speed, live view on a tty
 
@@ -556,7 +558,7 @@ def test_demo_on_a_terminal_plain_and_without_rich(tmp_path: Path) -> None:
 
 
 def test_importing_instant_and_its_cli_does_not_import_rich() -> None:
-    code = "import sys, instant, instant.cli, instant.demo; print('rich' in sys.modules)"
+    code = "import sys, instant, instant.cli, instant.cli.demo; print('rich' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT
     )

@@ -76,10 +76,11 @@ def test_parser_options_pass_through():
     assert [e["document"] for e in s if e["key"] == ""] == [0, 1]
 
 
-def test_not_a_stream_is_a_type_error():
-    with pytest.raises(TypeError, match="iterable or async iterable"):
-        instant.stream('{"a": 1}')
-    with pytest.raises(TypeError, match="iterable or async iterable"):
+def test_a_whole_text_is_one_chunk_and_anything_else_a_type_error():
+    events = list(instant.stream('{"a": 1}'))
+    assert [e["key"] for e in events] == ["a", ""]
+    assert list(instant.stream(b'{"a": 1}')) == events
+    with pytest.raises(TypeError, match=r"instant.stream\(\) takes a model stream .* not int"):
         instant.stream(42)
 
 
@@ -214,10 +215,12 @@ def test_close_and_context_manager():
     assert src.closed
 
 
-def test_a_finished_source_is_not_closed_again():
+def test_a_finished_source_is_closed_once():
     src = Source(pieces(REPLY))
+    closes = []
+    src.close = lambda: closes.append(True)
     assert list(instant.stream(src))
-    assert not src.closed
+    assert closes == [True]
 
 
 # -- async ------------------------------------------------------------------------------

@@ -24,12 +24,14 @@ Agently v3                               instant
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from ..events import Event
-from ..generators import generator as _generator
-from ..streams import stream
+from ..options import ParserOptions, Unpack, check
+from ..streams._pump import Mapped, Source, apump, chunks_of, pump
+from ..streams.eventstream import EventDriver
+from ..streams.generators import Item, PairsDriver
+from ..streams.parser import StreamParser
 
 V3Event = dict[str, Any]
 
@@ -54,54 +56,40 @@ def to_v3(event: Event) -> V3Event | None:
     }
 
 
-def instant_generator(source: Any, **options: Any) -> Any:
+def _pair_to_v3(item: Item) -> Item | None:
+    name, data = item
+    if name != "instant":
+        return item
+    v3 = to_v3(data)
+    return None if v3 is None else (name, v3)
+
+
+def _run(where: str, source: Any, driver: Any) -> Any:
+    source = chunks_of(source, where)
+    if hasattr(source, "__aiter__"):
+        return apump(Source(source), driver)
+    return pump(Source(source), driver)
+
+
+def instant_generator(source: Any, **options: Unpack[ParserOptions]) -> Any:
     """The stream's events in v3 shape (an async generator for an async iterable)."""
-    events = stream(source, **options)
-    if hasattr(events, "__aiter__"):
-        return _aconvert(events)
-    return _convert(events)
+    where = "instant.compat.agently.instant_generator()"
+    check(where, options)
+    return _run(where, source, Mapped(EventDriver(StreamParser(**options)), to_v3))
 
 
-def instant_keys_generator(source: Any, expr: str, **options: Any) -> Any:
+def instant_keys_generator(source: Any, expr: str, **options: Unpack[ParserOptions]) -> Any:
     """The selected events in v3 shape (``expr`` may use v3's ``key.$delta`` form)."""
-    return instant_generator(source, select=expr, **options)
+    where = "instant.compat.agently.instant_keys_generator()"
+    check(where, options)
+    selected: ParserOptions = {**options, "select": expr}
+    driver = EventDriver(StreamParser(**selected))
+    return _run(where, source, Mapped(driver, to_v3))
 
 
-def generator(source: Any, **options: Any) -> Any:
+def generator(source: Any, **options: Unpack[ParserOptions]) -> Any:
     """``(event, data)`` pairs as :func:`instant.generator`, with ``instant`` data in v3 shape."""
-    pairs = _generator(source, **options)
-    if hasattr(pairs, "__aiter__"):
-        return _apairs(pairs)
-    return _pairs(pairs)
-
-
-def _convert(events: Iterator[Event]) -> Iterator[V3Event]:
-    for event in events:
-        v3 = to_v3(event)
-        if v3 is not None:
-            yield v3
-
-
-async def _aconvert(events: AsyncIterator[Event]) -> AsyncIterator[V3Event]:
-    async for event in events:
-        v3 = to_v3(event)
-        if v3 is not None:
-            yield v3
-
-
-def _pairs(pairs: Iterator[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
-    for name, data in pairs:
-        if name == "instant":
-            data = to_v3(data)
-            if data is None:
-                continue
-        yield name, data
-
-
-async def _apairs(pairs: AsyncIterator[tuple[str, Any]]) -> AsyncIterator[tuple[str, Any]]:
-    async for name, data in pairs:
-        if name == "instant":
-            data = to_v3(data)
-            if data is None:
-                continue
-        yield name, data
+    where = "instant.compat.agently.generator()"
+    check(where, options)
+    driver = Mapped(PairsDriver(StreamParser(**options), False), _pair_to_v3)
+    return _run(where, source, driver)

@@ -9,28 +9,23 @@ from __future__ import annotations
 
 import json
 import typing
-from collections.abc import (
-    AsyncGenerator,
-    AsyncIterable,
-    AsyncIterator,
-    Generator,
-    Iterable,
-    Iterator,
-)
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any, Generic, Literal
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError, core_schema
 
-from ..chunks import CallPiece, ChunkReader
+from .._core.parser import Parser
 from ..errors import ParseError
-from ..parser import Parser
-from ..streams import _aclose, _close
+from ..options import ParserOptions, Unpack, check
+from ..streams._pump import Source, apump, chunks_of, pump
+from ..streams.chunks import CallPiece, ChunkReader
 from .mirror import Mirror
 from .partial import ModelT, Partial, construct, partial_model
 from .partial import _set_private as set_private
 
 __all__ = [
+    "ModelDriver",
     "ModelStream",
     "ModelValidationError",
     "astream_model",
@@ -209,27 +204,51 @@ class _Texts:
         return out
 
 
-def _texts(
-    source: Iterable[Any], tool_call: int | str | None
-) -> Generator[str | bytes, None, None]:
-    """The text chunks of a source, one raw chunk at a time."""
-    texts = _Texts(tool_call)
-    for chunk in source:
-        yield from texts(chunk)
+class ModelDriver(Generic[ModelT]):
+    """:class:`ModelStream` as a pump driver: raw chunks in, partials then the model out."""
 
+    stopped = False
 
-async def _atexts(
-    source: AsyncIterable[Any] | Iterable[Any], tool_call: int | str | None
-) -> AsyncGenerator[str | bytes, None]:
-    """:func:`_texts` for an async (or sync) source."""
-    if not hasattr(source, "__aiter__"):
-        for text in _texts(source, tool_call):
-            yield text
-        return
-    texts = _Texts(tool_call)
-    async for chunk in source:
-        for text in texts(chunk):
-            yield text
+    def __init__(self, run: ModelStream[ModelT], tool_call: int | str | None) -> None:
+        self.run = run
+        self.texts = _Texts(tool_call)
+
+    def begin(self) -> list[Any]:
+        return []
+
+    def feed(self, chunk: Any) -> tuple[list[Any], BaseException | None]:
+        out: list[Any] = []
+        run = self.run
+        for text in self.texts(chunk):
+            try:
+                partial = run.feed(text)
+            except ParseError as err:
+                partial = run.pending()  # the partial of what preceded the error
+                if partial is not None:
+                    out.append(partial)
+                return out, err
+            if partial is not None:
+                out.append(partial)
+        return out, None
+
+    def close(self) -> tuple[list[Any], BaseException | None]:
+        run = self.run
+        out: list[Any] = []
+        try:
+            partial = run.close()
+        except ParseError as err:
+            partial = run.pending()
+            return ([partial] if partial is not None else []), err
+        if partial is not None:
+            out.append(partial)
+        try:
+            out.append(run.result())
+        except ValidationError as err:
+            return out, err
+        return out, None
+
+    def fail(self, exc: BaseException) -> list[Any]:
+        return []
 
 
 def stream_model(
@@ -238,7 +257,7 @@ def stream_model(
     *,
     on: Literal["chunk", "field"] = "chunk",
     tool_call: int | str | None = None,
-    **options: Any,
+    **options: Unpack[ParserOptions],
 ) -> Iterator[Partial[ModelT] | ModelT]:
     """Yield a ``Partial[model]`` as the reply fills it in, then the validated ``model``.
 
@@ -252,77 +271,28 @@ def stream_model(
     A :class:`~instant.ParseError` is raised after the partial of what preceded it; a final
     value that does not validate raises :class:`ModelValidationError`.
     """
+    where = "instant.stream_model()"
+    check(where, options)
     run = ModelStream(model, on=on, **options)
-    if isinstance(source, (str, bytes)):
-        source = [source]
-    texts = _texts(source, tool_call)
-    finished = False
-    try:
-        for text in texts:
-            try:
-                out = run.feed(text)
-            except ParseError:
-                out = run.pending()
-                if out is not None:
-                    yield out
-                raise
-            if out is not None:
-                yield out
-        finished = True
-        try:
-            out = run.close()
-        except ParseError:
-            out = run.pending()
-            if out is not None:
-                yield out
-            raise
-        if out is not None:
-            yield out
-        yield run.result()
-    finally:
-        if not finished:  # the consumer stopped early, or an error: let the source go
-            _close(texts, source)
+    source = chunks_of(source, where)
+    if hasattr(source, "__aiter__"):
+        raise TypeError(f"{where} reads a sync source; for an async one use astream_model()")
+    return pump(Source(source), ModelDriver(run, tool_call))
 
 
-async def astream_model(
+def astream_model(
     model: type[ModelT],
-    source: AsyncIterable[Any] | Iterable[Any],
+    source: AsyncIterable[Any] | Iterable[Any] | str | bytes,
     *,
     on: Literal["chunk", "field"] = "chunk",
     tool_call: int | str | None = None,
-    **options: Any,
+    **options: Unpack[ParserOptions],
 ) -> AsyncIterator[Partial[ModelT] | ModelT]:
     """:func:`stream_model` for an async iterable of chunks (a sync iterable works too)."""
+    where = "instant.astream_model()"
+    check(where, options)
     run = ModelStream(model, on=on, **options)
-    if isinstance(source, (str, bytes)):
-        source = [source]
-    texts = _atexts(source, tool_call)
-    finished = False
-    try:
-        async for text in texts:
-            try:
-                out = run.feed(text)
-            except ParseError:
-                out = run.pending()
-                if out is not None:
-                    yield out
-                raise
-            if out is not None:
-                yield out
-        finished = True
-        try:
-            out = run.close()
-        except ParseError:
-            out = run.pending()
-            if out is not None:
-                yield out
-            raise
-        if out is not None:
-            yield out
-        yield run.result()
-    finally:
-        if not finished:
-            await _aclose(texts, source)
+    return apump(Source(chunks_of(source, where)), ModelDriver(run, tool_call))
 
 
 def schema_prompt(model: type[BaseModel]) -> str:

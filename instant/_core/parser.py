@@ -5,7 +5,8 @@ from one chunk to the next, takes a fast path for chunks that lie wholly inside 
 turns failures into :class:`~instant.ParseError` with offset, line, column and excerpt,
 abandons candidate documents in prose that fail before producing an event, and finishes a
 truncated document at :meth:`Parser.close`. The grammar itself lives in
-:mod:`instant.machine` (general form) and :mod:`instant.fastloop` (hot path).
+:mod:`.machine` (general form) and :mod:`.fastloop` (hot path); all state is a
+:class:`~.state.State`'s.
 
 Each ``feed`` works on ``held + chunk``, where ``held`` is at most a few characters that
 could not be decided yet (part of an escape, a literal, a comment opener, a tag or a fence),
@@ -18,30 +19,31 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
+from ..errors import ErrorKind, ParseError
+from ..events import Event
+from ..options import check
+from ..selector import Selector, compile_selector
 from . import scanner as sc
 from .bulk import BUDGET
-from .errors import ParseError
-from .events import Event
 from .fastloop import FastLoop
-from .machine import (
-    _LONG,
+from .state import (
     BAREKEY,
     CLOSED,
     COLON,
     COMMENT,
     KEY,
     KEYSTR,
+    LONG,
     NUMBER,
     PROSE,
     STRING,
     VALUE,
     WORD,
-    _Fail,
-    _Hold,
+    Fail,
+    Hold,
 )
-from .selector import Selector, compile_selector
 
 NO_JSON = "no JSON value found in the input"
 
@@ -51,8 +53,18 @@ class Parser(FastLoop):
 
     ``feed(chunk)`` returns the events that the chunk completed, ``close()`` finishes the
     stream (completing a truncated document). ``strict=True`` accepts exactly RFC 8259.
-    The README documents the events, the leniencies and the limits.
+    The README documents the events, the leniencies and the limits; the options are
+    :class:`instant.ParserOptions`, checked here (bad ones raise ``TypeError`` or
+    ``ValueError`` naming the option). With ``select``, ``feed`` and ``close`` return only
+    the selected events (the instance is then a :class:`SelectingParser`).
     """
+
+    selector: Selector | None = None
+
+    def __new__(cls, *, select: str | Selector | None = None, **options: Any) -> Parser:
+        if select is not None and cls is Parser:
+            cls = SelectingParser
+        return object.__new__(cls)
 
     def __init__(
         self,
@@ -69,6 +81,19 @@ class Parser(FastLoop):
         parse_int: Callable[[str], Any] | None = None,
         select: str | Selector | None = None,
     ) -> None:
+        given = {
+            "strict": strict,
+            "multiple": multiple,
+            "expect": expect,
+            "emit_start": emit_start,
+            "snapshots": snapshots,
+            "max_depth": max_depth,
+            "max_number_length": max_number_length,
+            "max_size": max_size,
+            "parse_float": parse_float,
+            "parse_int": parse_int,
+        }
+        check("Parser()", given)
         super().__init__(
             strict=strict,
             multiple=multiple,
@@ -81,12 +106,8 @@ class Parser(FastLoop):
             parse_float=parse_float,
             parse_int=parse_int,
         )
-        self.selector: Selector | None = None
-        if select is not None:  # feed() and close() return only the selected events
+        if select is not None:
             self.selector = compile_selector(select)
-            self._live = 0  # id() of the root the last handed-out event holds
-            self.feed = self._feed_selected  # type: ignore[method-assign]
-            self.close = self._close_selected  # type: ignore[method-assign]
 
     @property
     def value(self) -> Any:
@@ -116,7 +137,7 @@ class Parser(FastLoop):
             ):
                 self._base += len(chunk)
                 self._text = value = self._text + chunk
-                if len(value) >= _LONG:
+                if len(value) >= LONG:
                     self._in_string = False  # from now on deltas are batched (_string_delta)
                 if self._shared:
                     self._privatize()
@@ -127,6 +148,7 @@ class Parser(FastLoop):
                 root = self._root if self._stack else value
                 self._root = root
                 ev = self._template.copy()  # type: ignore[union-attr]
+                ev["indexes"] = self._sidx[:]  # each event its own list
                 ev["delta"] = chunk
                 ev["value"] = value
                 ev["complete_value"] = root
@@ -143,7 +165,7 @@ class Parser(FastLoop):
             self._raise("input after close()", len(self._held), self._held, [])
         if isinstance(chunk, str):
             if self._decoder is not None and self._decoder.getstate()[0]:
-                self._raise("text inside an incomplete UTF-8 sequence", 0, "", [])
+                self._raise("text inside an incomplete UTF-8 sequence", 0, "", [], "encoding")
             text = chunk
         elif isinstance(chunk, (bytes, bytearray, memoryview)):
             text = self._decode(bytes(chunk), False)
@@ -160,6 +182,7 @@ class Parser(FastLoop):
                     len(self._held),
                     self._held,
                     events,
+                    "limit",
                 )
         return self._feed_text(self._held + text if self._held else text)
 
@@ -175,41 +198,8 @@ class Parser(FastLoop):
             self.truncated = True
         events = self._finish()
         if not self._values:
-            self._raise(NO_JSON, len(self._held), self._held, events)
+            self._raise(NO_JSON, len(self._held), self._held, events, "no_json")
         return events
-
-    def _feed_selected(self, chunk: str | bytes) -> list[Event]:
-        """``feed`` with a selector: parsing is unchanged, only selected events come out.
-
-        One saving: after an event is handed out, the next change copies the open
-        containers (copy-on-write). An event can only see later changes while its
-        ``complete_value`` is still the live root (a copy replaces the root; closed
-        containers never change), so when the live root is not the one the last handed-out
-        event holds, and no start events wait to be handed out, nothing needs copying.
-        """
-        selector: Selector = self.selector  # type: ignore[assignment]
-        try:
-            events = Parser.feed(self, chunk)
-        except ParseError as err:
-            err.events = selector.filter(err.events)
-            raise
-        if not events:
-            return events
-        kept = selector.filter(events)
-        if kept:
-            self._live = id(kept[-1]["complete_value"])
-        if self._shared and id(self._root) != self._live and not self._held_events:
-            self._shared = False
-        return kept
-
-    def _close_selected(self) -> list[Event]:
-        """``close`` with a selector."""
-        selector: Selector = self.selector  # type: ignore[assignment]
-        try:
-            return selector.filter(Parser.close(self))
-        except ParseError as err:
-            err.events = selector.filter(err.events)
-            raise
 
     def _decode(self, data: bytes, final: bool) -> str:
         if self._decoder is None:
@@ -225,7 +215,7 @@ class Parser(FastLoop):
                 msg = f"incomplete UTF-8 sequence at byte offset {at}"
             else:
                 msg = f"invalid UTF-8 byte 0x{(waiting + data)[e.start]:02x} at byte offset {at}"
-            self._raise(msg, len(self._held), self._held, events)
+            self._raise(msg, len(self._held), self._held, events, "encoding")
         self._bytes_in += len(data)
         return text
 
@@ -242,7 +232,9 @@ class Parser(FastLoop):
             self._recent = (self._recent + self._text[-gap:])[-30:]
         self._recent_end = self._base
 
-    def _raise(self, message: str, pos: int, buf: str, events: list[Event]) -> None:
+    def _raise(
+        self, message: str, pos: int, buf: str, events: list[Event], kind: ErrorKind = "syntax"
+    ) -> NoReturn:
         """Record and raise a ParseError for ``buf[pos]`` (``buf`` starts at ``_base``)."""
         self._sync_recent()
         offset = self._base + pos
@@ -254,6 +246,7 @@ class Parser(FastLoop):
             column=pos - nl if nl >= 0 else offset - self._last_nl,
             excerpt=(before := (self._recent + buf[:pos])[-30:]) + buf[pos : pos + 30],
             pointer=len(before),
+            kind=kind,
         )
         err.events = events
         self._error = err
@@ -298,12 +291,12 @@ class Parser(FastLoop):
             try:
                 pos = self._loop(buf, pos, events)
                 break
-            except _Hold as h:
+            except Hold as h:
                 pos = h.pos
                 break
-            except _Fail as f:
+            except Fail as f:
                 if self.strict or f.fatal or not self._abandon(events):
-                    self._raise(f.message, f.pos, buf, events)
+                    self._raise(f.message, f.pos, buf, events, f.kind)
                 pos = f.pos  # the search for a document goes on from the failing character
         self._held = held = buf[pos:]
         if pos:  # forget buf[:pos], keeping its newline count and a short tail for excerpts
@@ -320,7 +313,7 @@ class Parser(FastLoop):
             self._base += pos
             self._recent_end = self._base
         self._in_string = (
-            self._state == STRING and not held and self.max_size is None and len(self._text) < _LONG
+            self._state == STRING and not held and self.max_size is None and len(self._text) < LONG
         )
         self._template = None
         if self._has_root and not self._committed:
@@ -358,7 +351,7 @@ class Parser(FastLoop):
             elif state == WORD and self._word in self._literals:
                 self._scalar(self._literals[self._word], events)
             elif self.strict and self._has_root:
-                raise _Fail(0, self._expected("", 0))
+                raise Fail(0, self._expected("", 0))
             elif state == STRING:
                 self._string_delta(sc.finish_escape(held), events, True)
                 self._emit(events, self._skey, self._sidx, self._spath, "done", "", self._text)
@@ -369,13 +362,57 @@ class Parser(FastLoop):
             elif state in (VALUE, KEY, COLON, KEYSTR, BAREKEY) and self._stack:
                 self.truncated = True
             if self.strict and self._has_root:
-                raise _Fail(0, self._expected("", 0))
+                raise Fail(0, self._expected("", 0))
             while self._stack:
                 self.truncated = True
                 f = self._stack.pop()
                 self._emit(events, f.key, f.idx, f.path, "done", f.c, f.c)
                 self._after_value()
-        except _Fail as f:
-            self._raise(f.message, len(held), held, events)
+        except Fail as f:
+            self._raise(f.message, len(held), held, events, f.kind)
         self._state = CLOSED
         return events
+
+
+class SelectingParser(Parser):
+    """A :class:`Parser` built with ``select=``: parsing is the same, only the events the
+    selector selects come out of ``feed`` and ``close`` (and ``ParseError.events``)."""
+
+    selector: Selector
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._live = 0  # id() of the root the last handed-out event holds
+
+    def feed(self, chunk: str | bytes) -> list[Event]:
+        """:meth:`Parser.feed`, returning only the selected events.
+
+        One saving: after an event is handed out, the next change copies the open
+        containers (copy-on-write). An event can only see later changes while its
+        ``complete_value`` is still the live root (a copy replaces the root; closed
+        containers never change), so when the live root is not the one the last handed-out
+        event holds, and no start events wait to be handed out, nothing needs copying.
+        """
+        selector = self.selector
+        try:
+            events = Parser.feed(self, chunk)
+        except ParseError as err:
+            err.events = selector.filter(err.events)
+            raise
+        if not events:
+            return events
+        kept = selector.filter(events)
+        if kept:
+            self._live = id(kept[-1]["complete_value"])
+        if self._shared and id(self._root) != self._live and not self._held_events:
+            self._shared = False
+        return kept
+
+    def close(self) -> list[Event]:
+        """:meth:`Parser.close`, returning only the selected events."""
+        selector = self.selector
+        try:
+            return selector.filter(Parser.close(self))
+        except ParseError as err:
+            err.events = selector.filter(err.events)
+            raise

@@ -18,13 +18,11 @@ from __future__ import annotations
 import json.decoder
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..events import Event, key_segment
 from . import scanner as sc
-from .events import Event, key_segment
-
-if TYPE_CHECKING:
-    from .machine import Machine
+from .state import Frame, State
 
 MIN_LENGTH = 256  # try only when at least this much text follows the opening bracket
 BUDGET = 4  # failed attempts allowed per feed()
@@ -102,7 +100,7 @@ def make_scanner(
     return decoder.scan_once  # type: ignore[attr-defined, no-any-return]
 
 
-def take(m: Machine, buf: str, pos: int, events: list[Event]) -> int:
+def take(m: State, buf: str, pos: int, events: list[Event]) -> int:
     """Parse the container at ``buf[pos]`` in one go; return its end, or -1 to tokenize."""
     if sys.getrecursionlimit() > SAFE_RECURSION:
         return -1  # the C scanner recurses as deep as Python allows: only with a sane limit
@@ -137,10 +135,8 @@ def take(m: Machine, buf: str, pos: int, events: list[Event]) -> int:
     return end
 
 
-def _replay(m: Machine, value: Any, events: list[Event]) -> None:
+def _replay(m: State, value: Any, events: list[Event]) -> None:
     """Emit the events of a parsed container, in document order, building the tree."""
-    from .machine import _Frame
-
     stack = m._stack
     base = len(stack)
     snap = m.snapshots
@@ -169,12 +165,12 @@ def _replay(m: Machine, value: Any, events: list[Event]) -> None:
         else:
             m._root = c
         ckey = (key + "." if key else "") if obj else (key + ".[]" if key else "[]")
-        stack.append(_Frame(c, obj, key, path, idx, ckey))
+        stack.append(Frame(c, obj, key, path, idx, ckey))
         iters.append(iter(src))
         if emit_start:
             ev: Event = {
                 "key": key,
-                "indexes": idx,
+                "indexes": idx[:],
                 "path": path,
                 "event": "start",
                 "delta": None,
@@ -228,7 +224,7 @@ def _replay(m: Machine, value: Any, events: list[Event]) -> None:
                     if v:
                         ev = {
                             "key": key,
-                            "indexes": idx,
+                            "indexes": idx[:],
                             "path": path,
                             "event": "delta",
                             "delta": v,
@@ -241,7 +237,7 @@ def _replay(m: Machine, value: Any, events: list[Event]) -> None:
                         events.append(ev)
                     ev = {
                         "key": key,
-                        "indexes": idx,
+                        "indexes": idx[:],
                         "path": path,
                         "event": "done",
                         "delta": "",
@@ -252,7 +248,7 @@ def _replay(m: Machine, value: Any, events: list[Event]) -> None:
                 else:
                     ev = {
                         "key": key,
-                        "indexes": idx,
+                        "indexes": idx[:],
                         "path": path,
                         "event": "done",
                         "delta": v,
@@ -269,7 +265,7 @@ def _replay(m: Machine, value: Any, events: list[Event]) -> None:
                 iters.pop()
                 ev = {
                     "key": top.key,
-                    "indexes": top.idx,
+                    "indexes": top.idx[:],
                     "path": top.path,
                     "event": "done",
                     "delta": top.c,

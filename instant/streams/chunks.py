@@ -35,16 +35,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-
-class StreamError(RuntimeError):
-    """The stream itself reported an error (an ``error`` event in raw server-sent events).
-
-    SDK clients raise their own exception for these; this one is for raw dicts.
-    """
-
-    def __init__(self, message: str, error: Any = None) -> None:
-        super().__init__(message)
-        self.error = error
+from ..errors import StreamError
 
 
 @dataclass(slots=True)

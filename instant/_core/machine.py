@@ -1,34 +1,50 @@
-"""The parser's state machine in general form: states, the stack, the value being built.
+"""The state machine in general form: one method per kind of token, each small and obvious.
 
-:class:`Machine` holds all parser state and knows every step in its general form: one method
-per kind of token, each small and obvious. :mod:`instant.fastloop` inlines the common steps
-for speed and falls back to :meth:`Machine._step` for the rest; :mod:`instant.parser` puts the
-public API, buffering and error reporting on top.
+:class:`Machine` knows every step of the grammar in its general form. :mod:`.fastloop`
+inlines the common steps for speed and falls back to :meth:`Machine._step` for the rest;
+:mod:`.parser` puts the public API, buffering and error reporting on top. All state is a
+:class:`~.state.State`'s.
 
 Snapshots (``complete_value``) use copy-on-write: handing out an event marks the open
 containers (the current path) as shared, and the next change copies just those containers
 before mutating them (:meth:`Machine._privatize`). Closed containers never change again, so
 they are shared freely between snapshots.
+
+Cost: each step looks at its characters once (the scanner's runs and regular expressions);
+a value's events cost its depth (key, indexes and path are built from its parent's).
 """
 
 from __future__ import annotations
 
-import codecs
-import re
 from collections.abc import Callable
 from typing import Any, Literal
 
+from ..events import Event
 from . import bulk
 from . import scanner as sc
-from .errors import ParseError
-from .events import Event, key_segment
+from .state import (
+    AFTER,
+    BAREKEY,
+    BATCH,
+    COLON,
+    COMMENT,
+    END,
+    KEY,
+    KEYSTR,
+    LONG,
+    NUMBER,
+    PROSE,
+    START,
+    STRING,
+    THINK,
+    VALUE,
+    WORD,
+    Fail,
+    Frame,
+    Hold,
+    State,
+)
 
-# parser states
-START, PROSE, THINK, VALUE, KEY, COLON, AFTER = range(7)
-STRING, KEYSTR, NUMBER, WORD, BAREKEY, COMMENT, END, CLOSED = range(7, 15)
-
-_LONG = 1 << 16  # past this many characters a string's deltas are batched ...
-_BATCH = 16  # ... until the new text is 1/16 of the text so far
 _NUMBER_EXPECTED = {
     0: "a digit",
     1: "a digit after '-'",
@@ -42,41 +58,8 @@ _NUMBER_EXPECTED = {
 }
 
 
-class _Fail(Exception):
-    """Internal: the character at ``pos`` of the current buffer cannot be accepted."""
-
-    def __init__(self, pos: int, message: str, fatal: bool = False) -> None:
-        self.pos = pos
-        self.message = message
-        self.fatal = fatal  # a limit was exceeded: never retried as prose
-
-
-class _Hold(Exception):
-    """Internal: stop here; ``buf[pos:]`` is undecided and waits for the next chunk."""
-
-    def __init__(self, pos: int) -> None:
-        self.pos = pos
-
-
-class _Frame:
-    """An open container on the stack."""
-
-    __slots__ = ("c", "obj", "key", "path", "idx", "ckey", "name")
-
-    def __init__(
-        self, c: Any, obj: bool, key: str, path: tuple[str | int, ...], idx: list[int], ckey: str
-    ) -> None:
-        self.c = c  # the dict or list being built
-        self.obj = obj
-        self.key = key  # Agently key of the container itself
-        self.path = path
-        self.idx = idx
-        self.ckey = ckey  # dict: prefix of its members' keys; list: the key of every item
-        self.name = ""  # dict: the member being parsed
-
-
-class Machine:
-    """All parser state, and each step of the state machine in general form."""
+class Machine(State):
+    """Each step of the state machine in general form."""
 
     def __init__(
         self,
@@ -92,88 +75,20 @@ class Machine:
         parse_float: Callable[[str], Any] | None,
         parse_int: Callable[[str], Any] | None,
     ) -> None:
-        if expect not in (None, "object", "array"):
-            raise ValueError(f"expect must be None, 'object' or 'array', not {expect!r}")
-        self.strict = strict
-        self.multiple = multiple
-        self.expect = expect
-        self.emit_start = emit_start
-        self.snapshots = snapshots
-        self.max_depth = max_depth
-        self.max_number_length = max_number_length
-        self.max_size = max_size
-        self._parse_float: Callable[[str], Any] = parse_float or float
-        self._parse_int: Callable[[str], Any] = parse_int or int
-        self._literals = sc.STRICT_LITERALS if strict else sc.LENIENT_LITERALS
-        self._prefixes = sc.STRICT_PREFIXES if strict else sc.LENIENT_PREFIXES
-        openers = {"object": "{", "array": "["}.get(expect or "", "{[")
-        self._starts = openers if expect else '{["-0123456789'
-        self._prose = re.compile("[" + re.escape(openers) + "<`]").search
-        self.truncated = False
-        self._in_string = False  # feed() may take its fast path
-        self._template: Event | None = None
-        self._slot: Any = None
-        self._slot_key: Any = None
-        # stream position bookkeeping, for offsets, lines and excerpts
-        self._base = 0  # stream offset of the current buffer's first character
-        self._lines = 0  # newlines before _base
-        self._last_nl = -1  # stream offset of the last newline before _base
-        self._recent = ""  # the last characters consumed
-        self._recent_end = 0  # stream offset where _recent ends
-        self._held = ""  # undecided characters carried over to the next chunk
-        self._decoder: codecs.IncrementalDecoder | None = None
-        self._bytes_in = 0
-        self._error: ParseError | None = None
-        self._state = START
-        self._after_comment = START
-        self._block_comment = False
-        self._closer_ok = False  # may the current container close here (after '[', '{', ',')
-        self._doc = 0  # number of the current document
-        self._values: list[Any] = []  # the values of the finished documents
-        # object key -> (one shared str for it, its segment in event keys): repeated keys
-        # (the same field in every item) share one string, as json.loads' memo does
-        self._segs: dict[str, tuple[str, str]] = {}
+        super().__init__(
+            strict=strict,
+            multiple=multiple,
+            expect=expect,
+            emit_start=emit_start,
+            snapshots=snapshots,
+            max_depth=max_depth,
+            max_number_length=max_number_length,
+            max_size=max_size,
+            parse_float=parse_float,
+            parse_int=parse_int,
+        )
         self._scan_once = bulk.make_scanner(strict, parse_float, parse_int, max_number_length)
         self._bulk_budget = bulk.BUDGET
-        # Separator and key in one match: the common object member costs one regex call
-        # before its value.
-        ws = r"[ \t\n\r]*"
-        ctl = "\\x00-\\x1f" if strict else ""
-        key = rf'"([^"\\{ctl}]*)"{ws}:{ws}'
-        self._members = (re.compile(ws + "," + ws + key).match, re.compile(ws + key).match)
-        self._consts = (
-            strict,
-            not strict,
-            snapshots,
-            multiple,
-            not emit_start,
-            sc.RUN_STRICT if strict else sc.RUN_DOUBLE,
-            self._literals,
-            self._segs,
-        )
-        self._new_document()
-
-    def _new_document(self) -> None:
-        self._stack: list[_Frame] = []
-        self._root: Any = None
-        self._has_root = False  # a candidate document has begun
-        self._committed = False  # ... and has produced an event
-        self._cand_idx = 0  # where its events begin in the current events list
-        self._held_events: list[Event] = []  # start events of an uncommitted candidate
-        self._shared = False  # the open containers were handed out in an event
-        # the string, number, literal or key in progress
-        self._text = ""
-        self._tail: list[str] = []  # batched text of a very long string (_string_delta)
-        self._tail_len = 0
-        self._quote = '"'
-        self._runre = sc.RUN_STRICT
-        self._skey = ""
-        self._sidx: list[int] = []
-        self._spath: tuple[str | int, ...] = ()
-        self._num = ""
-        self._nst = 0
-        self._word = ""
-        self._keytext = ""
 
     def _step(self, buf: str, pos: int, c: str, state: int, events: list[Event]) -> int:
         """One step of the general state machine; return the new position."""
@@ -183,7 +98,7 @@ class Machine:
             return self._string(buf, pos, events)
         if c == "/" and not strict and state <= AFTER and state != PROSE and state != THINK:
             if pos + 1 >= n:
-                raise _Hold(pos)
+                raise Hold(pos)
             if buf[pos + 1] in "/*":
                 self._after_comment = state
                 self._block_comment = buf[pos + 1] == "*"
@@ -197,7 +112,7 @@ class Machine:
                 return pos + 1
             if c == ("}" if top.obj else "]"):
                 return self._close_container(pos, events)
-            raise _Fail(pos, self._expected(buf, pos))
+            raise Fail(pos, self._expected(buf, pos))
         if state == VALUE:
             return self._value(buf, pos, c, events)
         if state == KEY:
@@ -212,10 +127,10 @@ class Machine:
                 self._keytext = ""
                 self._state = BAREKEY
                 return pos
-            raise _Fail(pos, self._expected(buf, pos))
+            raise Fail(pos, self._expected(buf, pos))
         if state == COLON:
             if c != ":":
-                raise _Fail(pos, self._expected(buf, pos))
+                raise Fail(pos, self._expected(buf, pos))
             self._state = VALUE
             self._closer_ok = False
             return pos + 1
@@ -240,7 +155,7 @@ class Machine:
                 return n  # a single document: whatever follows it is ignored
             if not self.multiple:
                 found = sc.describe(buf, pos)
-                raise _Fail(pos, f"expected end of input after the JSON value, found {found}")
+                raise Fail(pos, f"expected end of input after the JSON value, found {found}")
             self._state = START
             return pos
         if state == START:
@@ -250,7 +165,7 @@ class Machine:
         # THINK
         m = sc.THINK_CLOSE.search(buf, pos)
         if m is None:
-            raise _Hold(sc.think_close_holdback(buf, pos))
+            raise Hold(sc.think_close_holdback(buf, pos))
         self._state = START
         return m.end()
 
@@ -284,7 +199,7 @@ class Machine:
             return pos + 1  # a byte order mark at the very start
         if self.strict:
             if self.expect is not None and c not in self._starts:
-                raise _Fail(
+                raise Fail(
                     pos, f"expected {self.expect} ('{self._starts}'), found {sc.describe(buf, pos)}"
                 )
         elif c not in self._starts and (self.expect is not None or c not in sc.WORD_START):
@@ -312,17 +227,17 @@ class Machine:
                         self._state = THINK
                         return pos + len(tag)
                 if pos + len(head) == n and any(t.startswith(head) for t in sc.THINK_OPEN):
-                    raise _Hold(pos)
+                    raise Hold(pos)
                 pos += 1
             elif c == "`":
                 fence = sc.FENCE(buf, pos)
                 if fence is None:
                     if "```".startswith(buf[pos:]):
-                        raise _Hold(pos)
+                        raise Hold(pos)
                     pos = sc.skip_backticks(buf, pos)
                     continue
                 if fence.end() == n:
-                    raise _Hold(pos)  # the language tag may go on
+                    raise Hold(pos)  # the language tag may go on
                 self._state = START
                 return fence.end()
             else:
@@ -333,37 +248,6 @@ class Machine:
                 return pos
 
     # -- building the value -------------------------------------------------------------
-
-    def _where(self) -> tuple[str, list[int], tuple[str | int, ...]]:
-        """Key, indexes and path of a value that begins at the current position."""
-        if not self._stack:
-            return "", [], ()
-        f = self._stack[-1]
-        if f.obj:
-            entry = self._segs.get(f.name)
-            if entry is None:
-                entry = (f.name, key_segment(f.name))
-                if len(self._segs) < 4096:
-                    self._segs[f.name] = entry
-            name, seg = entry
-            f.name = name
-            return f.ckey + seg, f.idx, f.path + (name,)
-        i = len(f.c)
-        return f.ckey, f.idx + [i], f.path + (i,)
-
-    def _privatize(self) -> None:
-        """Copy the open containers, which a handed-out event may still hold."""
-        parent: _Frame | None = None
-        for f in self._stack:
-            f.c = f.c.copy()
-            if parent is None:
-                self._root = f.c
-            elif parent.obj:
-                parent.c[parent.name] = f.c
-            else:
-                parent.c[-1] = f.c
-            parent = f
-        self._shared = False
 
     def _put(self, v: Any) -> None:
         """Insert a value that begins at the current position."""
@@ -403,7 +287,7 @@ class Machine:
     ) -> None:
         ev: Event = {
             "key": key,
-            "indexes": idx,
+            "indexes": idx[:],
             "path": path,
             "event": kind,
             "delta": delta,
@@ -451,7 +335,7 @@ class Machine:
             return pos
         if c == "]" and self._closer_ok and self._stack and not self._stack[-1].obj:
             return self._close_container(pos, events)
-        raise _Fail(pos, self._expected(buf, pos))
+        raise Fail(pos, self._expected(buf, pos))
 
     def _begin_string(self, quote: str) -> None:
         self._quote = quote
@@ -463,12 +347,12 @@ class Machine:
     def _string(self, buf: str, pos: int, events: list[Event]) -> int:
         end, outcome, esc = sc.scan_string(buf, pos, self._runre, self._quote, self.strict)
         if outcome >= sc.BAD_CONTROL:
-            raise _Fail(end, self._bad_string(buf, end, outcome))
+            raise Fail(end, self._bad_string(buf, end, outcome))
         piece = sc.decode(buf[pos:end], self._quote == '"') if esc else buf[pos:end]
         if outcome == sc.MORE:
             self._string_delta(piece, events, False)
             if end < len(buf):
-                raise _Hold(end)
+                raise Hold(end)
             return end
         self._string_delta(piece, events, True)
         self._emit(events, self._skey, self._sidx, self._spath, "done", "", self._text)
@@ -479,14 +363,14 @@ class Machine:
         """Add text to the open string and emit its delta.
 
         Each delta's ``value`` is a new string of the whole text so far, so a string of n
-        characters costs O(n) per delta. Past ``_LONG`` characters deltas are batched until
-        the new text is 1/``_BATCH`` of the text so far (always flushed when the string
+        characters costs O(n) per delta. Past ``LONG`` characters deltas are batched until
+        the new text is 1/``BATCH`` of the text so far (always flushed when the string
         ends), which keeps the total cost of even a gigantic string linear.
         """
-        if self._tail or (len(self._text) >= _LONG and not final):
+        if self._tail or (len(self._text) >= LONG and not final):
             self._tail.append(piece)
             self._tail_len += len(piece)
-            if not final and self._tail_len * _BATCH < len(self._text):
+            if not final and self._tail_len * BATCH < len(self._text):
                 return
             piece = "".join(self._tail)
             self._tail = []
@@ -499,11 +383,11 @@ class Machine:
     def _key_string(self, buf: str, pos: int) -> int:
         end, outcome, esc = sc.scan_string(buf, pos, self._runre, self._quote, self.strict)
         if outcome >= sc.BAD_CONTROL:
-            raise _Fail(end, self._bad_string(buf, end, outcome))
+            raise Fail(end, self._bad_string(buf, end, outcome))
         self._keytext += sc.decode(buf[pos:end], self._quote == '"') if esc else buf[pos:end]
         if outcome == sc.MORE:
             if end < len(buf):
-                raise _Hold(end)
+                raise Hold(end)
             return end
         self._stack[-1].name = self._keytext
         self._state = COLON
@@ -529,7 +413,7 @@ class Machine:
                 self._state = WORD
                 return pos
             found = sc.describe(buf, pos)
-            raise _Fail(pos, f"invalid number: expected {_NUMBER_EXPECTED[st]}, found {found}")
+            raise Fail(pos, f"invalid number: expected {_NUMBER_EXPECTED[st]}, found {found}")
         self._scalar(self._convert(self._num, st in sc.NUMBER_IS_INT, pos), events)
         return pos
 
@@ -539,13 +423,14 @@ class Machine:
         limit = self.max_number_length + (text[:1] == "-")
         if len(text) > limit:
             message = f"number longer than max_number_length={self.max_number_length}"
-            raise _Fail(start + limit, message, True)
+            raise Fail(start + limit, message, "limit")
 
     def _convert(self, text: str, is_int: bool, pos: int) -> Any:
         try:
             return self._parse_int(text) if is_int else self._parse_float(text)
         except Exception as e:  # int()'s digit limit, or an error in a user's hook
-            raise _Fail(pos, f"cannot convert the number {text[:20]!r}: {e}") from None
+            # either way the text is a well-formed number: never a reason to look elsewhere
+            raise Fail(pos, f"cannot convert the number {text[:20]!r}: {e}", "limit") from None
 
     def _literal(self, buf: str, pos: int, events: list[Event]) -> int:
         end = sc.WORD(buf, pos).end()  # type: ignore[union-attr]
@@ -553,14 +438,14 @@ class Machine:
         word = self._word + buf[pos:end]
         bad = sc.bad_word_index(word, self._prefixes, before + 1)
         if bad >= 0:
-            raise _Fail(pos + bad - before, self._bad_literal(buf, pos + bad - before))
+            raise Fail(pos + bad - before, self._bad_literal(buf, pos + bad - before))
         self._word = word
         if end == len(buf):
             return end
         if word in self._literals:
             self._scalar(self._literals[word], events)
             return end
-        raise _Fail(end, self._bad_literal(buf, end))
+        raise Fail(end, self._bad_literal(buf, end))
 
     def _bad_literal(self, buf: str, pos: int) -> str:
         names = ", ".join(self._literals)
@@ -572,7 +457,7 @@ class Machine:
             if i < 0:
                 n = len(buf)
                 if n - 1 >= pos and buf[n - 1] == "*":
-                    raise _Hold(n - 1)
+                    raise Hold(n - 1)
                 return n
             end = i + 2
         else:
@@ -591,12 +476,12 @@ class Machine:
 
     def _open(self, pos: int, obj: bool, events: list[Event]) -> int:
         if len(self._stack) >= self.max_depth:
-            raise _Fail(pos, f"nesting deeper than max_depth={self.max_depth}", True)
+            raise Fail(pos, f"nesting deeper than max_depth={self.max_depth}", "limit")
         key, idx, path = self._where()
         c: Any = {} if obj else []
         self._put(c)
         ckey = (key + "." if key else "") if obj else (key + ".[]" if key else "[]")
-        self._stack.append(_Frame(c, obj, key, path, idx, ckey))
+        self._stack.append(Frame(c, obj, key, path, idx, ckey))
         if self.emit_start:
             self._emit(events, key, idx, path, "start", None, {} if obj else [])
         self._state = KEY if obj else VALUE
@@ -618,5 +503,3 @@ class Machine:
         self._doc += 1
         self._new_document()
         self._state = END
-
-    # -- end of input -------------------------------------------------------------------

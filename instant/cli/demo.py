@@ -1,6 +1,6 @@
 """``instant demo``: a bundled model reply replayed token by token, with a live terminal view.
 
-The reply (``instant/examples/demo_reply.txt``) is what a model sends: a line of prose, then
+The reply (``instant/cli/demo_reply.txt``) is what a model sends: a line of prose, then
 a fenced JSON answer with a long text field, a list of items with nested data, and a few
 more fields. It is cut into token-sized pieces and fed to a :class:`~instant.Parser` at
 model speed. On a terminal with ``rich`` installed the document is drawn as it fills in:
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from .cli import Output, dumps
-from .events import Event
-from .parser import Parser
+from .._core.parser import Parser
+from ..events import Event
+from .output import Output, dumps
 
 if TYPE_CHECKING:  # rich is optional: imported lazily by the live view
     from rich.console import RenderableType
@@ -39,8 +39,8 @@ Path = tuple[str | int, ...]
 
 def load_reply() -> str:
     """The bundled model reply."""
-    files = resources.files("instant")
-    return files.joinpath("examples/demo_reply.txt").read_text(encoding="utf-8")
+    files = resources.files("instant.cli")
+    return files.joinpath("demo_reply.txt").read_text(encoding="utf-8")
 
 
 def tokens(text: str) -> list[str]:

@@ -3,8 +3,8 @@
 Inside a container, the transitions that make up almost all of a document — separators,
 keys, strings that close within the buffer, numbers, literals, opening and closing
 containers — are handled here with the state in a local variable and no method calls;
-anything else (and anything at the root) goes through :meth:`Machine._step`, which does the
-same work in general form. Chunk invariance holds because both paths implement one grammar:
+anything else (and anything at the root) goes through :meth:`.Machine._step`, which does
+the same work in general form. Chunk invariance holds because both paths implement one grammar:
 the inline path only ever takes a token that is complete in the buffer.
 
 Event dicts are written out as literals here (and in :mod:`instant.bulk`) rather than built
@@ -15,21 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..events import Event, key_segment
 from . import bulk
 from . import scanner as sc
-from .events import Event, key_segment
-from .machine import (
-    AFTER,
-    COLON,
-    END,
-    KEY,
-    KEYSTR,
-    STRING,
-    VALUE,
-    Machine,
-    _Fail,
-    _Frame,
-)
+from .machine import Machine
+from .state import AFTER, COLON, END, KEY, KEYSTR, STRING, VALUE, Fail, Frame
 
 _NOTHING: Any = object()
 _BULK_MIN, _take = bulk.MIN_LENGTH, bulk.take
@@ -89,7 +79,7 @@ class FastLoop(Machine):
                             stack.pop()
                             ev = {
                                 "key": top.key,
-                                "indexes": top.idx,
+                                "indexes": top.idx[:],
                                 "path": top.path,
                                 "event": "done",
                                 "delta": top.c,
@@ -186,8 +176,8 @@ class FastLoop(Machine):
                                 state = AFTER
                                 continue
                         if len(stack) >= self.max_depth:
-                            raise _Fail(
-                                pos, f"nesting deeper than max_depth={self.max_depth}", True
+                            raise Fail(
+                                pos, f"nesting deeper than max_depth={self.max_depth}", "limit"
                             )
                         v = {} if c == "{" else []
                         end = pos + 1
@@ -216,14 +206,14 @@ class FastLoop(Machine):
                                 self._privatize()
                             top.c.append(v)
                         if c == "{":
-                            stack.append(_Frame(v, True, key, path, idx, key + "." if key else ""))
+                            stack.append(Frame(v, True, key, path, idx, key + "." if key else ""))
                             state = KEY
                             self._closer_ok = True
                             pos = end
                             continue
                         if c == "[":
                             stack.append(
-                                _Frame(v, False, key, path, idx, key + ".[]" if key else "[]")
+                                Frame(v, False, key, path, idx, key + ".[]" if key else "[]")
                             )
                             state = VALUE
                             self._closer_ok = True
@@ -234,7 +224,7 @@ class FastLoop(Machine):
                             if v:
                                 ev = {
                                     "key": key,
-                                    "indexes": idx,
+                                    "indexes": idx[:],
                                     "path": path,
                                     "event": "delta",
                                     "delta": v,
@@ -255,7 +245,7 @@ class FastLoop(Machine):
                                 return n
                             ev = {
                                 "key": key,
-                                "indexes": idx,
+                                "indexes": idx[:],
                                 "path": path,
                                 "event": "done",
                                 "delta": "",
@@ -266,7 +256,7 @@ class FastLoop(Machine):
                         else:
                             ev = {
                                 "key": key,
-                                "indexes": idx,
+                                "indexes": idx[:],
                                 "path": path,
                                 "event": "done",
                                 "delta": v,
@@ -305,7 +295,7 @@ class FastLoop(Machine):
                                 top.c[-1] = value
                             ev = {
                                 "key": self._skey,
-                                "indexes": self._sidx,
+                                "indexes": self._sidx[:],
                                 "path": self._spath,
                                 "event": "delta",
                                 "delta": piece,
@@ -318,7 +308,7 @@ class FastLoop(Machine):
                             events.append(ev)
                         ev = {
                             "key": self._skey,
-                            "indexes": self._sidx,
+                            "indexes": self._sidx[:],
                             "path": self._spath,
                             "event": "done",
                             "delta": "",

@@ -1,0 +1,245 @@
+"""The engine's state: what a parser remembers between two characters, and nothing else.
+
+Everything the engine knows lives on one :class:`State` object (its attributes are listed
+and explained below), so the layers above it -- :mod:`.bulk`, :mod:`.machine`,
+:mod:`.fastloop`, :mod:`.parser` -- are plain code over plain data. Each module imports
+only the ones to its left::
+
+    scanner  <-  state  <-  bulk  <-  machine  <-  fastloop  <-  parser
+
+(:mod:`.scanner` recognises characters and knows no parser; :mod:`.bulk` works on a State.)
+
+The state machine, as h11 writes its connection states: where the parser is (``_state``),
+what may come next, and which state each input moves it to. ``*`` marks a state that may
+span chunks (its partial token is kept on the State, never re-read).
+
+==========  ======================================  ==========================================
+state       waiting for                             then
+==========  ======================================  ==========================================
+START       the first character of a document       VALUE (a value may begin here), else PROSE
+PROSE *     a place where a document may begin      VALUE, THINK (``<think>``), START (fence)
+THINK *     ``</think>``                            START
+VALUE       a value (or ``]`` where allowed)        STRING, NUMBER, WORD, KEY (``{``), VALUE
+                                                    (``[``), AFTER/END (a scalar completed)
+KEY         a key (or ``}`` where allowed)          KEYSTR, BAREKEY, AFTER/END (``}``)
+KEYSTR *    the rest of a quoted key                COLON
+BAREKEY *   the rest of an unquoted key             COLON
+COLON       ``:``                                   VALUE
+STRING *    the rest of a string                    AFTER/END
+NUMBER *    the rest of a number                    AFTER/END
+WORD *      the rest of a literal                   AFTER/END
+AFTER       ``,`` or the container's closer         KEY/VALUE, AFTER/END
+COMMENT *   the end of a comment                    the state before it (``_after_comment``)
+END         nothing (a single document), or the     START (``multiple=True``)
+            next document
+CLOSED      nothing: ``close()`` was called         --
+==========  ======================================  ==========================================
+
+A step that cannot decide yet raises :class:`Hold` (``buf[pos:]`` waits for the next
+chunk: at most a few characters, see :mod:`.scanner`); a character that cannot be accepted
+raises :class:`Fail`. Both are internal signals, never seen outside the engine: the parser
+turns a ``Fail`` into :class:`~instant.ParseError`.
+
+Limits (``max_depth``, ``max_number_length``, ``max_size``) are checked where the thing
+they bound grows, and exceeding one is a fatal ``Fail`` (``kind="limit"``), never a reason
+to search the prose for another document.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable
+from typing import Any, Literal
+
+from ..errors import ErrorKind, ParseError
+from ..events import Event, key_segment
+from . import scanner as sc
+
+# parser states (see the table above)
+START, PROSE, THINK, VALUE, KEY, COLON, AFTER = range(7)
+STRING, KEYSTR, NUMBER, WORD, BAREKEY, COMMENT, END, CLOSED = range(7, 15)
+
+LONG = 1 << 16  # past this many characters a string's deltas are batched ...
+BATCH = 16  # ... until the new text is 1/16 of the text so far
+
+
+class Fail(Exception):
+    """Internal: the character at ``pos`` of the current buffer cannot be accepted."""
+
+    def __init__(self, pos: int, message: str, kind: ErrorKind = "syntax") -> None:
+        self.pos = pos
+        self.message = message
+        self.kind = kind  # "limit": never retried as prose
+
+    @property
+    def fatal(self) -> bool:
+        return self.kind != "syntax"
+
+
+class Hold(Exception):
+    """Internal: stop here; ``buf[pos:]`` is undecided and waits for the next chunk."""
+
+    def __init__(self, pos: int) -> None:
+        self.pos = pos
+
+
+class Frame:
+    """An open container on the stack."""
+
+    __slots__ = ("c", "obj", "key", "path", "idx", "ckey", "name")
+
+    def __init__(
+        self, c: Any, obj: bool, key: str, path: tuple[str | int, ...], idx: list[int], ckey: str
+    ) -> None:
+        self.c = c  # the dict or list being built
+        self.obj = obj
+        self.key = key  # Agently key of the container itself
+        self.path = path
+        self.idx = idx
+        self.ckey = ckey  # dict: prefix of its members' keys; list: the key of every item
+        self.name = ""  # dict: the member being parsed
+
+
+class State:
+    """All that a parser remembers. The layers above add behaviour, never attributes."""
+
+    def __init__(
+        self,
+        *,
+        strict: bool,
+        multiple: bool,
+        expect: Literal["object", "array"] | None,
+        emit_start: bool,
+        snapshots: bool,
+        max_depth: int,
+        max_number_length: int,
+        max_size: int | None,
+        parse_float: Callable[[str], Any] | None,
+        parse_int: Callable[[str], Any] | None,
+    ) -> None:
+        # -- options (validated by instant.options before they get here)
+        self.strict = strict
+        self.multiple = multiple
+        self.expect = expect
+        self.emit_start = emit_start
+        self.snapshots = snapshots
+        self.max_depth = max_depth
+        self.max_number_length = max_number_length
+        self.max_size = max_size
+        self._parse_float: Callable[[str], Any] = parse_float or float
+        self._parse_int: Callable[[str], Any] = parse_int or int
+        # -- what the options decide once
+        self._literals = sc.STRICT_LITERALS if strict else sc.LENIENT_LITERALS
+        self._prefixes = sc.STRICT_PREFIXES if strict else sc.LENIENT_PREFIXES
+        openers = {"object": "{", "array": "["}.get(expect or "", "{[")
+        self._starts = openers if expect else '{["-0123456789'  # what may begin a document
+        self._prose = re.compile("[" + re.escape(openers) + "<`]").search  # ... in prose
+        # Separator and key in one match: the common object member costs one regex call
+        # before its value.
+        ws = r"[ \t\n\r]*"
+        ctl = "\\x00-\\x1f" if strict else ""
+        key = rf'"([^"\\{ctl}]*)"{ws}:{ws}'
+        self._members = (re.compile(ws + "," + ws + key).match, re.compile(ws + key).match)
+        # object key -> (one shared str for it, its segment in event keys): repeated keys
+        # (the same field in every item) share one string, as json.loads' memo does
+        self._segs: dict[str, tuple[str, str]] = {}
+        # the hot loop's constants, unpacked into locals once per call
+        self._consts = (
+            strict,
+            not strict,
+            snapshots,
+            multiple,
+            not emit_start,
+            sc.RUN_STRICT if strict else sc.RUN_DOUBLE,
+            self._literals,
+            self._segs,
+        )
+        # the bulk path's C scanner (set by the machine) and its per-feed budget
+        self._scan_once: Callable[[str, int], tuple[Any, int]] = _unset_scanner
+        self._bulk_budget = 0
+        # -- the verdict
+        self.truncated = False  # close() completed a document the input left open
+        # -- feed()'s fast path for a chunk wholly inside an open string
+        self._in_string = False  # the fast path may be taken
+        self._template: Event | None = None  # its event's fixed fields
+        self._slot: Any = None  # the container the open string lives in ...
+        self._slot_key: Any = None  # ... and its key or index there
+        # -- stream position, for offsets, lines and excerpts
+        self._base = 0  # stream offset of the current buffer's first character
+        self._lines = 0  # newlines before _base
+        self._last_nl = -1  # stream offset of the last newline before _base
+        self._recent = ""  # the last characters consumed
+        self._recent_end = 0  # stream offset where _recent ends
+        self._held = ""  # undecided characters carried over to the next chunk
+        self._decoder: codecs.IncrementalDecoder | None = None  # bytes input
+        self._bytes_in = 0
+        self._error: ParseError | None = None  # raised again by every later call
+        # -- where the machine is
+        self._state = START
+        self._after_comment = START
+        self._block_comment = False
+        self._closer_ok = False  # may the current container close here (after '[', '{', ',')
+        self._doc = 0  # number of the current document
+        self._values: list[Any] = []  # the values of the finished documents
+        self._new_document()
+
+    def _new_document(self) -> None:
+        """Forget the document that ended (or was abandoned); keep the stream position."""
+        self._stack: list[Frame] = []
+        self._root: Any = None
+        self._has_root = False  # a candidate document has begun
+        self._committed = False  # ... and has produced an event
+        self._cand_idx = 0  # where its events begin in the current events list
+        self._held_events: list[Event] = []  # start events of an uncommitted candidate
+        self._shared = False  # the open containers were handed out in an event
+        # the string, number, literal or key in progress
+        self._text = ""
+        self._tail: list[str] = []  # batched text of a very long string (_string_delta)
+        self._tail_len = 0
+        self._quote = '"'
+        self._runre = sc.RUN_STRICT
+        self._skey = ""
+        self._sidx: list[int] = []
+        self._spath: tuple[str | int, ...] = ()
+        self._num = ""
+        self._nst = 0
+        self._word = ""
+        self._keytext = ""
+
+    # -- the two state operations every layer needs
+
+    def _where(self) -> tuple[str, list[int], tuple[str | int, ...]]:
+        """Key, indexes and path of a value that begins at the current position."""
+        if not self._stack:
+            return "", [], ()
+        f = self._stack[-1]
+        if f.obj:
+            entry = self._segs.get(f.name)
+            if entry is None:
+                entry = (f.name, key_segment(f.name))
+                if len(self._segs) < 4096:
+                    self._segs[f.name] = entry
+            name, seg = entry
+            f.name = name
+            return f.ckey + seg, f.idx, f.path + (name,)
+        i = len(f.c)
+        return f.ckey, f.idx + [i], f.path + (i,)
+
+    def _privatize(self) -> None:
+        """Copy the open containers, which a handed-out event may still hold."""
+        parent: Frame | None = None
+        for f in self._stack:
+            f.c = f.c.copy()
+            if parent is None:
+                self._root = f.c
+            elif parent.obj:
+                parent.c[parent.name] = f.c
+            else:
+                parent.c[-1] = f.c
+            parent = f
+        self._shared = False
+
+
+def _unset_scanner(text: str, index: int) -> tuple[Any, int]:  # pragma: no cover - replaced
+    raise ValueError("no bulk scanner")

@@ -1,0 +1,5 @@
+"""The ``instant`` command-line application: ``instant parse`` and ``instant demo``."""
+
+from .main import main
+
+__all__ = ["main"]

@@ -1,0 +1,82 @@
+"""``instant parse``: the events of FILE or stdin, written as each read brings them.
+
+Reads its input with :func:`os.read`, which returns whatever a pipe holds as soon as it
+holds anything, feeds those bytes to a :class:`~instant.Parser` (which takes UTF-8 split
+anywhere) and writes the events of each read at once, flushed: a consumer downstream sees a
+model's reply while it is still being written, not at end of input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import stat
+import sys
+
+from .._core.parser import Parser
+from ..errors import ParseError, SelectorError
+from .output import Output, error_report, formatter
+
+OK, PARSE_ERROR, USAGE_ERROR = 0, 1, 2
+READ_SIZE = 65536  # the most one os.read takes; a pipe returns what it holds, often less
+
+
+def _open_input(path: str) -> tuple[int, bool]:
+    """The file descriptor to read (stdin for ``-``) and whether we must close it."""
+    if path == "-":
+        if sys.stdin is None:
+            raise OSError("standard input is closed")
+        return sys.stdin.fileno(), False
+    fd = os.open(path, os.O_RDONLY)
+    if stat.S_ISDIR(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    return fd, True
+
+
+def cmd_parse(args: argparse.Namespace, out: Output) -> int:
+    """``instant parse``: events of FILE or stdin, written as each read brings them."""
+    name = "<stdin>" if args.file == "-" else args.file
+    try:
+        parser = Parser(
+            strict=args.strict,
+            multiple=args.multiple,
+            expect=args.expect,
+            select=args.select,
+            snapshots=args.full,  # only --full hands out complete_value
+        )
+    except SelectorError as e:
+        sys.stderr.write(f"instant parse: bad --select expression: {e}\n")
+        return USAGE_ERROR
+    try:
+        fd, owned = _open_input(args.file)
+    except OSError as e:
+        reason = e.strerror or str(e)
+        sys.stderr.write(f"instant parse: cannot read {name}: {reason}\n")
+        return USAGE_ERROR
+    write = formatter(args.format, args.select is not None, args.full)
+    if args.file == "-" and os.isatty(fd):
+        sys.stderr.write("instant parse: reading JSON from the terminal (end with Ctrl-D)\n")
+    try:
+        while data := os.read(fd, READ_SIZE):
+            events = parser.feed(data)
+            if events:
+                out.write(write(events))
+        events = parser.close()
+        if events:
+            out.write(write(events))
+    except ParseError as err:
+        if err.events:
+            out.write(write(err.events))
+        sys.stderr.write(error_report(name, err))
+        return PARSE_ERROR
+    finally:
+        if owned:
+            os.close(fd)
+    if parser.truncated:
+        sys.stderr.write(
+            f"instant parse: {name}: the input ended inside the JSON; "
+            "completed what was there (truncated)\n"
+        )
+    return OK

@@ -1,0 +1,19 @@
+"""The stream edge: model streams in, events (or pairs, partials, items) out.
+
+A chunk travels down this folder in one direction::
+
+    source ─▶ _pump ─▶ driver ─▶ parser.StreamParser ─▶ chunks.ChunkReader ─▶ instant.Parser
+
+- :mod:`.chunks` reads a raw chunk by its shape (text, SDK objects, dicts), no SDK imported;
+- :mod:`.parser` (:class:`StreamParser`) feeds the reply text and each tool call's arguments
+  to their own :class:`~instant.Parser`, with no I/O;
+- :mod:`._pump` is the only code that reads a source, sync or async, and closes it on every
+  way out; each consumer is a sans-I/O *driver* on it: :mod:`.eventstream` (events),
+  :mod:`.generators` (Agently-style pairs), :mod:`instant.models` (partial models), ...;
+- :mod:`.simple`: ``parse`` and ``iter_events``.
+"""
+
+from .eventstream import AsyncEventStream, EventStream, stream
+from .parser import StreamParser, ToolCall
+
+__all__ = ["AsyncEventStream", "EventStream", "StreamParser", "ToolCall", "stream"]

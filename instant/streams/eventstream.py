@@ -1,0 +1,188 @@
+"""``instant.stream()``: the events of a model stream, sync or async, as they are parsed.
+
+:class:`EventDriver` is the sans-I/O consumer (a :class:`~.parser.StreamParser` whose
+errors are handed over as values); :class:`EventStream` and :class:`AsyncEventStream` put it
+on a source with :func:`~._pump.pump` / :func:`~._pump.apump`, which read one chunk only when
+the consumer wants the next event and close the source on every way out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from types import TracebackType
+from typing import Any, overload
+
+from .._core.parser import Parser
+from ..errors import ParseError
+from ..events import Event
+from ..options import ParserOptions, Unpack, check
+from ._pump import Source, apump, chunks_of, pump
+from .parser import StreamParser, ToolCall
+
+__all__ = ["AsyncEventStream", "EventDriver", "EventStream", "open_stream", "stream"]
+
+
+class EventDriver:
+    """A :class:`StreamParser` as a pump driver: events out, a ``ParseError`` as a value.
+
+    The events the failing call produced are handed out first and the error's ``events``
+    emptied, so a consumer that catches it has seen each event exactly once.
+    """
+
+    stopped = False
+
+    def __init__(self, core: StreamParser) -> None:
+        self.core = core
+
+    def begin(self) -> list[Event]:
+        return []
+
+    def feed(self, chunk: Any) -> tuple[list[Event], BaseException | None]:
+        try:
+            return self.core.feed(chunk), None
+        except ParseError as err:
+            events, err.events = err.events, []
+            return events, err
+
+    def close(self) -> tuple[list[Event], BaseException | None]:
+        try:
+            return self.core.close(), None
+        except ParseError as err:
+            events, err.events = err.events, []
+            return events, err
+
+    def fail(self, exc: BaseException) -> list[Event]:
+        return []
+
+
+class _Stream:
+    """What both stream classes tell about the stream parsed so far."""
+
+    _core: StreamParser
+
+    @property
+    def value(self) -> Any:
+        """The reply's document so far (``None`` if there is none yet)."""
+        return self._core.value
+
+    @property
+    def text(self) -> str:
+        """All reply text so far (prose and fences included; tool-call arguments apart)."""
+        return self._core.text
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool calls seen so far, in order of appearance."""
+        return self._core.tool_calls
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the reply's document was cut off and completed at the end."""
+        return self._core.parser.truncated
+
+    @property
+    def parser(self) -> Parser:
+        """The parser of the reply text."""
+        return self._core.parser
+
+
+class EventStream(_Stream):
+    """The events of a synchronous source (what :func:`stream` returns for an iterable).
+
+    Iterate it once. After (or during) iteration, :attr:`value`, :attr:`text` and
+    :attr:`tool_calls` tell what has been parsed. Leaving a ``for`` loop early closes the
+    source once the stream object is dropped; :meth:`close` (or ``with``) does it at once,
+    also for a stream that was never iterated.
+    """
+
+    def __init__(self, source: Any, core: StreamParser) -> None:
+        self._core = core
+        self._source: Source[Any] = Source(source)
+        self._events = pump(self._source, EventDriver(core))
+
+    def __iter__(self) -> Iterator[Event]:
+        return self._events
+
+    def __next__(self) -> Event:
+        return next(self._events)
+
+    def close(self) -> None:
+        """Stop reading and close the source (if it has a ``close`` method)."""
+        self._events.close()
+        self._source.close()
+
+    def __enter__(self) -> EventStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncEventStream(_Stream):
+    """The events of an asynchronous source (what :func:`stream` returns for one).
+
+    ``async for`` over it; :meth:`aclose` (or ``async with``) stops reading and closes the
+    source at once, also for a stream that was never iterated; a cancelled consumer closes
+    it too. Leaving the loop early without either closes the source when the event loop
+    finalises the iterator.
+    """
+
+    def __init__(self, source: Any, core: StreamParser) -> None:
+        self._core = core
+        self._source: Source[Any] = Source(source)
+        self._events = apump(self._source, EventDriver(core))
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self._events
+
+    async def __anext__(self) -> Event:
+        return await self._events.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop reading and close the source (``aclose()`` or ``close()``, awaited if need be)."""
+        await self._events.aclose()
+        await self._source.aclose()
+
+    async def __aenter__(self) -> AsyncEventStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+@overload
+def stream(source: AsyncIterable[Any], **options: Unpack[ParserOptions]) -> AsyncEventStream: ...
+@overload
+def stream(
+    source: Iterable[Any] | str | bytes, **options: Unpack[ParserOptions]
+) -> EventStream: ...
+def stream(
+    source: Iterable[Any] | AsyncIterable[Any] | str | bytes, **options: Unpack[ParserOptions]
+) -> EventStream | AsyncEventStream:
+    """The events of a model stream, as they are parsed.
+
+    ``source`` is an iterable (you get an iterator) or an async iterable (you get an async
+    iterator) of ``str``/``bytes`` or of SDK chunk objects (see :mod:`instant.streams.chunks`);
+    a whole ``str``/``bytes`` is one chunk. ``options`` are :class:`~instant.Parser`'s. Tool
+    calls are parsed one parser per call and their events carry
+    ``tool_call = {"index", "id", "name"}``.
+    """
+    return open_stream("instant.stream()", source, options)
+
+
+def open_stream(
+    where: str, source: Any, options: ParserOptions, asynchronous: bool = False
+) -> EventStream | AsyncEventStream:
+    """:func:`stream` for the entry points built on it: ``where`` names the caller in
+    errors, ``asynchronous`` asks for an :class:`AsyncEventStream` even over a sync source."""
+    check(where, options)
+    source = chunks_of(source, where)
+    core = StreamParser(**options)
+    if asynchronous or hasattr(source, "__aiter__"):
+        return AsyncEventStream(source, core)
+    return EventStream(source, core)

@@ -1,0 +1,178 @@
+"""The stream parser: raw chunks in, events out (sans-I/O), the reply and each tool call apart.
+
+:class:`StreamParser` reads each raw chunk with :class:`~.chunks.ChunkReader` (text of the
+reply, fragments of tool-call arguments) and feeds one :class:`~instant.Parser` for the reply
+text and one per tool call. It does no I/O: :mod:`._pump` puts it on a source.
+
+Cost: the reply text goes straight to its parser (a ``str`` chunk costs one type check);
+an SDK chunk costs reading its shape once (:mod:`.chunks`).
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._core.parser import Parser
+from ..errors import ParseError
+from ..events import Event, ToolCallInfo
+from ..options import ParserOptions, Unpack
+from .chunks import CallPiece, ChunkReader
+
+__all__ = ["StreamParser", "ToolCall"]
+
+
+@dataclass(eq=False)
+class ToolCall:
+    """One tool call of the stream: who is called, and its arguments as they arrive.
+
+    ``index`` numbers the calls 0, 1, ... in the order they first appear; ``id`` and
+    ``name`` are the API's; ``arguments`` the raw argument text so far, ``value`` the
+    arguments parsed so far (the final ``dict`` once the stream has ended).
+    """
+
+    index: int
+    id: str | None
+    name: str | None
+    parser: Parser = field(repr=False)
+    _parts: list[str] = field(default_factory=list, repr=False)
+    closed: bool = False
+
+    @property
+    def arguments(self) -> str:
+        return "".join(self._parts)
+
+    @property
+    def value(self) -> Any:
+        return self.parser.value
+
+
+class StreamParser:
+    """Raw chunks in, events out (sans-I/O): the reply text and each tool call parsed apart.
+
+    ``select`` and ``options`` apply to every document: the reply text and the arguments
+    of each call (those get ``expect="object"`` unless told otherwise). Events of a tool
+    call carry ``tool_call = {"index", "id", "name"}``. A reply that is only prose around
+    tool calls is not an error; a stream with neither JSON text nor tool calls is.
+    """
+
+    def __init__(self, **options: Unpack[ParserOptions]) -> None:
+        self._options = options
+        self._reader = ChunkReader()
+        self.parser = Parser(**options)
+        self.tool_calls: list[ToolCall] = []
+        self._text: list[str] = []
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self.chunk_text = ""  # the reply text the last chunk brought
+        self.last_chunk: Any = None
+
+    @property
+    def text(self) -> str:
+        """All reply text so far (tool-call arguments are in :attr:`tool_calls`)."""
+        return "".join(self._text)
+
+    @property
+    def value(self) -> Any:
+        """The reply's document so far (``None`` if there is none yet)."""
+        return self.parser.value
+
+    def feed(self, chunk: Any) -> list[Event]:
+        """Events for one raw chunk. Raises ParseError (with ``.events``) on bad input."""
+        self.last_chunk = chunk
+        if chunk.__class__ is str:  # the common case, kept short
+            self.chunk_text = chunk
+            if not chunk:
+                return []
+            self._text.append(chunk)
+            return self.parser.feed(chunk)
+        events: list[Event] = []
+        texts: list[str] = []
+        for piece in self._reader.read(chunk):
+            if isinstance(piece, CallPiece):
+                self._feed_call(piece, events)
+                continue
+            if isinstance(piece, bytes):
+                if self._decoder is None:
+                    self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+                texts.append(self._decoder.decode(piece))
+            else:
+                texts.append(piece)
+            self._feed(self.parser, piece, events, None)
+        self.chunk_text = "".join(texts)
+        if self.chunk_text:
+            self._text.append(self.chunk_text)
+        return events
+
+    def close(self) -> list[Event]:
+        """The stream ended: finish every document, reply text first, then the calls."""
+        events: list[Event] = []
+        try:
+            events.extend(self.parser.close())
+        except ParseError as err:
+            if not (err.kind == "no_json" and self.tool_calls):
+                err.events = events + err.events
+                raise
+        for call in self.tool_calls:
+            self._close_call(call, events)
+        return events
+
+    # -- tool calls ---------------------------------------------------------------------
+
+    def _feed_call(self, piece: CallPiece, events: list[Event]) -> None:
+        if piece.index == len(self.tool_calls):
+            options: ParserOptions = {"expect": "object", **self._options}
+            parser = Parser(**options)
+            self.tool_calls.append(ToolCall(piece.index, piece.id, piece.name, parser))
+        call = self.tool_calls[piece.index]
+        if piece.id and not call.id:
+            call.id = piece.id
+        if piece.name and not call.name:
+            call.name = piece.name
+        if piece.arguments and not call.closed:
+            call._parts.append(piece.arguments)
+            self._feed(call.parser, piece.arguments, events, call)
+        if piece.end:
+            self._close_call(call, events)
+
+    def _close_call(self, call: ToolCall, events: list[Event]) -> None:
+        if call.closed:
+            return
+        call.closed = True
+        if not call._parts:  # a call without arguments (a tool with no parameters)
+            call._parts.append("{}")
+            self._feed(call.parser, "{}", events, call)
+        mark = len(events)
+        try:
+            events.extend(call.parser.close())
+        except ParseError as err:
+            _tag(err.events, call)
+            err.events = events + err.events
+            err.add_note(f"in the arguments of tool call {call.index} ({call.name})")
+            raise
+        _tag(events, call, mark)
+
+    @staticmethod
+    def _feed(
+        parser: Parser, text: str | bytes, events: list[Event], call: ToolCall | None
+    ) -> None:
+        try:
+            new = parser.feed(text)
+        except ParseError as err:
+            if call is not None:
+                _tag(err.events, call)
+                err.add_note(f"in the arguments of tool call {call.index} ({call.name})")
+            err.events = events + err.events
+            raise
+        if call is not None:
+            _tag(new, call)
+        events.extend(new)
+
+
+def _tag(events: list[Event], call: ToolCall, start: int = 0) -> None:
+    """Say which call the events belong to: each event its own dict, as of that event (an
+    id or name that arrives later does not change what earlier events say)."""
+    index, id, name = call.index, call.id, call.name
+    for i in range(start, len(events)):
+        info: ToolCallInfo = {"index": index, "id": id, "name": name}
+        events[i]["tool_call"] = info

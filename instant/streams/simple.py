@@ -1,0 +1,62 @@
+"""One-call conveniences: the value of a whole reply, the events of an iterable of chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .._core.parser import Parser
+from ..events import Event
+from ..options import ParserOptions, Unpack, check
+from .eventstream import EventStream, open_stream
+
+__all__ = ["iter_events", "parse"]
+
+
+def parse(text: str | bytes | Iterable[Any], **options: Unpack[ParserOptions]) -> Any:
+    """The final value of a whole model reply (``multiple=True``: the list of documents).
+
+    ``text`` is the reply (``str`` or UTF-8 ``bytes``), or a sync stream of chunks (an SDK
+    stream, a list of pieces), read to its end. Lenient by default: finds the JSON inside
+    prose, fences and think blocks, and completes a truncated reply. Raises
+    :class:`~instant.ParseError` on bad input. ``options`` are :class:`~instant.Parser`'s
+    (``select`` changes nothing here: the value is always the whole document). No event is
+    kept, so snapshots are off unless asked for.
+    """
+    check("instant.parse()", options)
+    options.setdefault("snapshots", False)
+    if isinstance(text, (bytearray, memoryview)):
+        text = bytes(text)
+    if isinstance(text, (str, bytes)):
+        parser = Parser(**options)
+        parser.feed(text)
+        parser.close()
+        return parser.values if parser.multiple else parser.value
+    if hasattr(text, "__aiter__"):
+        raise TypeError(
+            "instant.parse() reads a sync source; for an async one use "
+            "`async for event in instant.stream(source)` and then its .value"
+        )
+    events = open_stream("instant.parse()", text, options)
+    assert isinstance(events, EventStream)
+    for _ in events:
+        pass
+    parser = events.parser
+    return parser.values if parser.multiple else parser.value
+
+
+def iter_events(
+    chunks: Iterable[Any] | str | bytes, **options: Unpack[ParserOptions]
+) -> Iterator[Event]:
+    """Events for a sync iterable of chunks (or one whole text), as each chunk arrives.
+
+    The same as iterating :func:`instant.stream` over ``chunks`` (which also takes async
+    sources and tells the value, text and tool calls).
+    """
+    if hasattr(chunks, "__aiter__"):
+        raise TypeError(
+            "instant.iter_events() reads a sync source; for an async one use instant.stream()"
+        )
+    events = open_stream("instant.iter_events()", chunks, options)
+    assert isinstance(events, EventStream)
+    return iter(events)

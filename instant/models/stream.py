@@ -188,10 +188,12 @@ class _Texts:
             return [chunk]
         out: list[str | bytes] = []
         for piece in self.reader.read(chunk):
-            if not isinstance(piece, CallPiece):
+            if isinstance(piece, (str, bytes)):
                 if self.tool_call is None:
                     out.append(piece)
                 continue
+            if not isinstance(piece, CallPiece):
+                continue  # finish reasons and refusals: see issue notes (models layer)
             if piece.name:
                 self.names.setdefault(piece.index, piece.name)
             wanted = self.tool_call

@@ -49,7 +49,65 @@ class CallPiece:
     end: bool = False
 
 
-Piece = str | bytes | CallPiece
+@dataclass(slots=True)
+class Finish:
+    """The provider said why the reply ended: ``reason`` normalised (:func:`finish_reason`),
+    ``raw`` as the provider wrote it."""
+
+    reason: str
+    raw: Any = None
+
+
+@dataclass(slots=True)
+class Refusal:
+    """Text of a refusal (OpenAI ``refusal``): the model declined instead of answering."""
+
+    text: str
+
+
+Piece = str | bytes | CallPiece | Finish | Refusal
+
+# Every provider's end-of-reply reasons, normalised: "stop" (the model finished), "length"
+# (a token limit cut it off), "content_filter" (a safety system cut it off), "tool_calls"
+# (it stopped to call tools). Anything else is passed through as the provider wrote it.
+_FINISH = {
+    # OpenAI chat completions (and Mistral, Ollama, LangChain's OpenAI-like metadata)
+    "stop": "stop",
+    "length": "length",
+    "content_filter": "content_filter",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "model_length": "length",
+    # OpenAI Responses: response.incomplete's incomplete_details.reason
+    "max_output_tokens": "length",
+    # Anthropic stop_reason (also Bedrock's stopReason, snake_case)
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "content_filtered": "content_filter",
+    "guardrail_intervened": "content_filter",
+    "model_context_window_exceeded": "length",
+    # Google Gemini / Vertex finishReason
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    "SAFETY": "content_filter",
+    "RECITATION": "content_filter",
+    "BLOCKLIST": "content_filter",
+    "PROHIBITED_CONTENT": "content_filter",
+    "SPII": "content_filter",
+    "IMAGE_SAFETY": "content_filter",
+}
+
+
+def finish_reason(raw: Any) -> str | None:
+    """A provider's end-of-reply reason, normalised to ``"stop"``, ``"length"``,
+    ``"content_filter"`` or ``"tool_calls"``, or the raw string when it is none of those."""
+    if raw is None:
+        return None
+    text = getattr(raw, "value", raw)  # an SDK enum
+    text = text if isinstance(text, str) else str(text)
+    return _FINISH.get(text, text)
 
 _EXPECTED = (
     "str or bytes, or a chunk of the OpenAI (chat completions or Responses), Anthropic, "
@@ -62,7 +120,6 @@ _EXPECTED = (
 _SILENT = frozenset(
     {
         "message_start",
-        "message_delta",
         "message_stop",
         "ping",
         "text",
@@ -173,6 +230,9 @@ class ChunkReader:
                 text = _get(block, "text")
                 return [text] if text else []
             return []
+        if kind == "message_delta":  # Anthropic: why the message ended
+            reason = _get(_get(chunk, "delta"), "stop_reason")
+            return [Finish(finish_reason(reason) or "stop", reason)] if reason else []
         if kind == "content_block_stop":
             key = ("block", _get(chunk, "index"))
             return [self._end(key)] if key in self._calls else []
@@ -189,6 +249,15 @@ class ChunkReader:
         if kind == "response.output_text.delta":
             text = _get(chunk, "delta")
             return [text] if text else []
+        if kind == "response.refusal.delta":
+            text = _get(chunk, "delta")
+            return [Refusal(text)] if text else []
+        if kind == "response.completed":
+            return [Finish("stop", "completed")]
+        if kind == "response.incomplete":
+            details = _get(_get(chunk, "response"), "incomplete_details")
+            reason = _get(details, "reason") or "incomplete"
+            return [Finish(finish_reason(reason) or "incomplete", reason)]
         if kind == "response.output_item.added":
             item = _get(chunk, "item")
             if _get(item, "type") == "function_call":
@@ -226,12 +295,13 @@ class ChunkReader:
             if _get(choice, "index") not in (0, None):
                 continue
             delta = _get(choice, "delta")
-            if delta is None:
-                continue
-            text = _get(delta, "content")
+            text = _get(delta, "content") if delta is not None else None
             if text:
                 pieces.append(text)
-            for call in _get(delta, "tool_calls") or ():
+            refusal = _get(delta, "refusal") if delta is not None else None
+            if refusal:
+                pieces.append(Refusal(refusal))
+            for call in (_get(delta, "tool_calls") if delta is not None else None) or ():
                 function = _get(call, "function")
                 pieces.append(
                     self._call(
@@ -241,6 +311,9 @@ class ChunkReader:
                         _get(function, "arguments") or "",
                     )
                 )
+            reason = _get(choice, "finish_reason")
+            if reason:
+                pieces.append(Finish(finish_reason(reason) or "stop", reason))
         return pieces
 
     def _langchain(self, content: str | list[Any], calls: Any) -> list[Piece]:

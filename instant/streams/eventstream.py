@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any, overload
 
 from .._core.parser import Parser
-from ..errors import ParseError
+from ..errors import ParseError, RefusalError
 from ..events import Event
 from ..options import ParserOptions, Unpack, check
 from ._pump import Source, apump, chunks_of, pump
@@ -50,6 +50,8 @@ class EventDriver:
         except ParseError as err:
             events, err.events = err.events, []
             return events, err
+        except RefusalError as err:
+            return [], err
 
     def fail(self, exc: BaseException) -> list[Event]:
         return []
@@ -79,6 +81,17 @@ class _Stream:
     def truncated(self) -> bool:
         """Whether the reply's document was cut off and completed at the end."""
         return self._core.parser.truncated
+
+    @property
+    def finish_reason(self) -> str | None:
+        """Why the provider says the reply ended, normalised: ``"stop"``, ``"length"``,
+        ``"content_filter"``, ``"tool_calls"``, or its own word; ``None`` if it did not say."""
+        return self._core.finish_reason
+
+    @property
+    def refusal(self) -> str | None:
+        """The model's refusal text, if it refused (then the stream raises RefusalError)."""
+        return self._core.refusal
 
     @property
     def parser(self) -> Parser:

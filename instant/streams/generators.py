@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any, cast, overload
 
-from ..errors import ParseError
+from ..errors import ParseError, RefusalError
 from ..events import Event
 from ..options import ParserOptions, Unpack, check
 from ..selector import Selector
@@ -81,6 +81,8 @@ class PairsDriver:
         core = self.core
         try:
             events = core.close()
+        except RefusalError as err:
+            return ([_FINALLY] if self.complete else []), err
         except ParseError as err:
             events, err.events = err.events, []
             out = _instant(events)

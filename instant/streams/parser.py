@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._core.parser import Parser
-from ..errors import ParseError
+from ..errors import ParseError, RefusalError
 from ..events import Event, ToolCallInfo
 from ..options import ParserOptions, Unpack
-from .chunks import CallPiece, ChunkReader
+from .chunks import CallPiece, ChunkReader, Finish, Refusal
 
 __all__ = ["StreamParser", "ToolCall"]
 
@@ -66,6 +66,9 @@ class StreamParser:
         self._decoder: codecs.IncrementalDecoder | None = None
         self.chunk_text = ""  # the reply text the last chunk brought
         self.last_chunk: Any = None
+        self.finish_reason: str | None = None  # normalised (chunks.finish_reason)
+        self.raw_finish_reason: Any = None  # as the provider wrote it
+        self._refusal: list[str] = []
 
     @property
     def text(self) -> str:
@@ -76,6 +79,11 @@ class StreamParser:
     def value(self) -> Any:
         """The reply's document so far (``None`` if there is none yet)."""
         return self.parser.value
+
+    @property
+    def refusal(self) -> str | None:
+        """The refusal text so far, if the model refused (OpenAI ``refusal``)."""
+        return "".join(self._refusal) if self._refusal else None
 
     def feed(self, chunk: Any) -> list[Event]:
         """Events for one raw chunk. Raises ParseError (with ``.events``) on bad input."""
@@ -92,6 +100,12 @@ class StreamParser:
             if isinstance(piece, CallPiece):
                 self._feed_call(piece, events)
                 continue
+            if isinstance(piece, Finish):
+                self.finish_reason, self.raw_finish_reason = piece.reason, piece.raw
+                continue
+            if isinstance(piece, Refusal):
+                self._refusal.append(piece.text)
+                continue
             if isinstance(piece, bytes):
                 if self._decoder is None:
                     self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -105,8 +119,13 @@ class StreamParser:
         return events
 
     def close(self) -> list[Event]:
-        """The stream ended: finish every document, reply text first, then the calls."""
+        """The stream ended: finish every document, reply text first, then the calls.
+
+        Raises :class:`~instant.RefusalError` if the model refused and wrote no JSON.
+        """
         events: list[Event] = []
+        if self._refusal and self.parser.value is None and not self.tool_calls:
+            raise RefusalError(self.refusal or "")
         try:
             events.extend(self.parser.close())
         except ParseError as err:

@@ -728,9 +728,20 @@ def test_prose_around_tool_calls_is_not_an_error():
     assert len(s.tool_calls) == 2
 
 
-def test_no_json_and_no_tool_calls_is_an_error():
-    with pytest.raises(instant.ParseError, match="no JSON value"):
-        list(instant.stream([chat_chunk({"content": "Sorry, I can't."})]))
+def test_a_reply_without_json_ends_normally_with_its_text():
+    s = instant.stream([chat_chunk({"content": "Sorry, "}), chat_chunk({"content": "I can't."})])
+    assert list(s) == []
+    assert s.value is None and s.text == "Sorry, I can't."
+    pairs = list(instant.generator(["Just ", "prose."]))
+    assert pairs == [
+        ("response:start", None),
+        ("response:delta", "Just "),
+        ("response:delta", "prose."),
+        ("response:done", "Just prose."),
+    ]
+    with pytest.raises(instant.ParseError) as info:
+        instant.parse(["Just ", "prose."])
+    assert info.value.kind == "no_json"
 
 
 def test_tool_call_without_arguments_gets_an_empty_object():

@@ -193,7 +193,7 @@ class _Texts:
                     out.append(piece)
                 continue
             if not isinstance(piece, CallPiece):
-                continue  # finish reasons and refusals: see issue notes (models layer)
+                continue  # a finish reason or a refusal: only text becomes the model
             if piece.name:
                 self.names.setdefault(piece.index, piece.name)
             wanted = self.tool_call

@@ -53,8 +53,10 @@ class StreamParser:
 
     ``select`` and ``options`` apply to every document: the reply text and the arguments
     of each call (those get ``expect="object"`` unless told otherwise). Events of a tool
-    call carry ``tool_call = {"index", "id", "name"}``. A reply that is only prose around
-    tool calls is not an error; a stream with neither JSON text nor tool calls is.
+    call carry ``tool_call = {"index", "id", "name"}``. A reply with no JSON at all (prose,
+    or prose around tool calls) is a normal reply: :attr:`value` stays ``None`` and the
+    reply is in :attr:`text`. One-shot calls that need a value (``instant.parse``,
+    ``stream_model``) raise ``ParseError`` (kind ``no_json``) for it.
     """
 
     def __init__(self, **options: Unpack[ParserOptions]) -> None:
@@ -69,6 +71,7 @@ class StreamParser:
         self.finish_reason: str | None = None  # normalised (chunks.finish_reason)
         self.raw_finish_reason: Any = None  # as the provider wrote it
         self._refusal: list[str] = []
+        self.no_json: ParseError | None = None  # the reply held no JSON (said at close)
 
     @property
     def text(self) -> str:
@@ -129,9 +132,11 @@ class StreamParser:
         try:
             events.extend(self.parser.close())
         except ParseError as err:
-            if not (err.kind == "no_json" and self.tool_calls):
+            if err.kind != "no_json":  # a reply that is only prose is a normal reply
                 err.events = events + err.events
                 raise
+            self.no_json = err
+            events.extend(err.events)
         for call in self.tool_calls:
             self._close_call(call, events)
         return events

@@ -41,6 +41,8 @@ def parse(text: str | bytes | Iterable[Any], **options: Unpack[ParserOptions]) -
     assert isinstance(events, EventStream)
     for _ in events:
         pass
+    if events._core.no_json is not None:
+        raise events._core.no_json
     parser = events.parser
     return parser.values if parser.multiple else parser.value
 

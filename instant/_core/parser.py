@@ -62,6 +62,7 @@ class Parser(FastLoop):
     selector: Selector | None = None
 
     def __new__(cls, *, select: str | Selector | None = None, **options: Any) -> Parser:
+        check("Parser()", options if select is None else {**options, "select": select})
         if select is not None and cls is Parser:
             cls = SelectingParser
         return object.__new__(cls)
@@ -81,19 +82,7 @@ class Parser(FastLoop):
         parse_int: Callable[[str], Any] | None = None,
         select: str | Selector | None = None,
     ) -> None:
-        given = {
-            "strict": strict,
-            "multiple": multiple,
-            "expect": expect,
-            "emit_start": emit_start,
-            "snapshots": snapshots,
-            "max_depth": max_depth,
-            "max_number_length": max_number_length,
-            "max_size": max_size,
-            "parse_float": parse_float,
-            "parse_int": parse_int,
-        }
-        check("Parser()", given)
+        # the options were checked by __new__ (unknown names land there too)
         super().__init__(
             strict=strict,
             multiple=multiple,

@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 ErrorKind = Literal["syntax", "limit", "no_json", "encoding", "truncated"]
-ERROR_KINDS: tuple[ErrorKind, ...] = ("syntax", "limit", "no_json", "encoding", "truncated")
 
 
 class ParseError(ValueError):

@@ -408,14 +408,13 @@ class Selector:
     the number of terms: see the module docstring.
     """
 
-    __slots__ = ("expression", "terms", "matches", "_automaton", "_cache", "_learn")
+    __slots__ = ("expression", "terms", "matches", "_cache", "_learn")
 
     matches: Callable[[Mapping[str, Any]], bool]
 
     def __init__(self, expression: str, terms: tuple[str, ...], automaton: _Automaton) -> None:
         self.expression = expression
         self.terms = terms  # the text of each term, as written
-        self._automaton = automaton
         self.matches, self._cache, self._learn = _matcher(automaton)
 
     def filter(self, events: Iterable[Mapping[str, Any]]) -> list[Any]:

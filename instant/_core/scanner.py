@@ -21,7 +21,6 @@ scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstrin
 
 # --- whitespace -------------------------------------------------------------------------
 
-WHITESPACE = " \t\n\r"
 skip_ws: Callable[[str, int], re.Match[str] | None] = re.compile(r"[ \t\n\r]*").match
 
 # --- strings ----------------------------------------------------------------------------

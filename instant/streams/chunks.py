@@ -27,6 +27,9 @@ LlamaIndex ``CompletionResponse``/
 Events that carry no reply text (message start/stop, usage, pings, the "text" and
 "input_json" conveniences the Anthropic helper adds on top of the raw events) give no piece.
 An error event in the stream raises :class:`StreamError`; an unknown shape a ``TypeError``.
+
+Cost: a ``str``/``bytes`` chunk is one type check; an SDK chunk a few attribute reads (whether
+a pydantic chunk class has a ``type`` field is asked once per class, not per chunk).
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@
 errors are handed over as values); :class:`EventStream` and :class:`AsyncEventStream` put it
 on a source with :func:`~._pump.pump` / :func:`~._pump.apump`, which read one chunk only when
 the consumer wants the next event and close the source on every way out.
+
+Cost: over :meth:`StreamParser.feed`, one driver call per chunk and one generator resume per
+event; nothing is buffered beyond the events of one chunk.
 """
 
 from __future__ import annotations

@@ -241,7 +241,16 @@ def test_a_very_long_string_streams_with_linear_work() -> None:
 def test_value_shows_a_started_document() -> None:
     strict = instant.Parser(strict=True)
     strict.feed('{"a": [1')
-    assert strict.value == {"a": []}  # a number appears only once complete
+    # a number appears only once complete, and a container with its first event
+    assert strict.value == {}
+    strict.feed(", ")
+    assert strict.value == {"a": [1]}
+    strict.feed('"x')
+    assert strict.value == {"a": [1, "x"]}
+    strict.feed('"], "b": "')
+    assert strict.value == {"a": [1, "x"]}  # "b" has no text yet: no event, not there yet
+    strict.feed('"')
+    assert strict.value == {"a": [1, "x"], "b": ""}
     lenient = instant.Parser()
     lenient.feed('{"a": [1')
     assert lenient.value is None  # an uncommitted candidate: it may still turn out to be prose

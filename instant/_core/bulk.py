@@ -130,8 +130,9 @@ def take(m: State, buf: str, pos: int, events: list[Event]) -> int:
             del parent.c[slot]
         else:
             parent.c[slot] = old
-        m._shared = m.snapshots
         return -1
+    if parent is not None and not parent.attached:
+        m._attach()  # its content came with events: the open containers around it join now
     return end
 
 
@@ -139,7 +140,6 @@ def _replay(m: State, value: Any, events: list[Event]) -> None:
     """Emit the events of a parsed container, in document order, building the tree."""
     stack = m._stack
     base = len(stack)
-    snap = m.snapshots
     multiple = m.multiple
     emit_start = m.emit_start
     max_depth = m.max_depth
@@ -155,7 +155,7 @@ def _replay(m: State, value: Any, events: list[Event]) -> None:
         obj = type(src) is _Pairs
         c: Any = {} if obj else []
         if m._shared:
-            m._privatize()
+            m._release()
         if stack:
             top = stack[-1]
             if top.obj:
@@ -165,7 +165,7 @@ def _replay(m: State, value: Any, events: list[Event]) -> None:
         else:
             m._root = c
         ckey = (key + "." if key else "") if obj else (key + ".[]" if key else "[]")
-        stack.append(Frame(c, obj, key, path, idx, ckey))
+        stack.append(Frame(c, obj, key, path, idx, ckey, True))
         iters.append(iter(src))
         if emit_start:
             ev: Event = {
@@ -181,7 +181,6 @@ def _replay(m: State, value: Any, events: list[Event]) -> None:
             if multiple:
                 ev["document"] = doc
             events.append(ev)
-            m._shared = snap
         # its members or items, until one is a container (descend) or it ends (close)
         while True:
             top = stack[-1]
@@ -197,7 +196,7 @@ def _replay(m: State, value: Any, events: list[Event]) -> None:
                     name, seg = entry
                     top.name = name
                     key = top.ckey + seg
-                    idx = top.idx
+                    idx = top.idx[:]  # its own list: its last event takes it
                     path = top.path + (name,)
                 else:
                     v = item
@@ -213,7 +212,7 @@ def _replay(m: State, value: Any, events: list[Event]) -> None:
                     v = v.value
                     t = _Number
                 if m._shared:
-                    m._privatize()
+                    m._release()
                     tc = top.c
                 if top.obj:
                     tc[name] = v
@@ -237,7 +236,7 @@ def _replay(m: State, value: Any, events: list[Event]) -> None:
                         events.append(ev)
                     ev = {
                         "key": key,
-                        "indexes": idx[:],
+                        "indexes": idx,
                         "path": path,
                         "event": "done",
                         "delta": "",
@@ -248,7 +247,7 @@ def _replay(m: State, value: Any, events: list[Event]) -> None:
                 else:
                     ev = {
                         "key": key,
-                        "indexes": idx[:],
+                        "indexes": idx,
                         "path": path,
                         "event": "done",
                         "delta": v,
@@ -259,7 +258,6 @@ def _replay(m: State, value: Any, events: list[Event]) -> None:
                 if multiple:
                     ev["document"] = doc
                 events.append(ev)
-                m._shared = snap
             else:  # the container ends
                 stack.pop()
                 iters.pop()
@@ -276,7 +274,6 @@ def _replay(m: State, value: Any, events: list[Event]) -> None:
                 if multiple:
                     ev["document"] = doc
                 events.append(ev)
-                m._shared = snap
                 if len(stack) == base:
                     return
                 continue

@@ -36,7 +36,7 @@ class FastLoop(Machine):
         :meth:`_step`, which does the same work in general form.
         """
         n = len(buf)
-        strict, lenient, snap, multiple, inline, dq_run, literals, segs = self._consts
+        strict, lenient, multiple, inline, dq_run, literals, segs = self._consts
         number, number_chars, word, skip_ws = _NUMBER, _NUMBER_CHARS, _WORD, _SKIP_WS
         member, first_member = self._members
         stack = self._stack
@@ -90,7 +90,6 @@ class FastLoop(Machine):
                             if multiple:
                                 ev["document"] = self._doc
                             events.append(ev)
-                            self._shared = snap
                             pos += 1
                             if not stack:
                                 self._after_value()
@@ -192,33 +191,47 @@ class FastLoop(Machine):
                             name, seg = entry
                             top.name = name
                             key = top.ckey + seg
-                            idx = top.idx
+                            idx = top.idx[:]  # its own list: its last event takes it
                             path = top.path + (name,)
-                            if self._shared:
-                                self._privatize()
-                            top.c[name] = v
                         else:
                             i = len(top.c)
                             key = top.ckey
                             idx = top.idx + [i]
                             path = top.path + (i,)
-                            if self._shared:
-                                self._privatize()
-                            top.c.append(v)
+                        # A container, or a string with no text yet, joins the document
+                        # with its first event (State._attach); everything else now.
                         if c == "{":
-                            stack.append(Frame(v, True, key, path, idx, key + "." if key else ""))
+                            stack.append(
+                                Frame(v, True, key, path, idx, key + "." if key else "", False)
+                            )
                             state = KEY
                             self._closer_ok = True
                             pos = end
                             continue
                         if c == "[":
                             stack.append(
-                                Frame(v, False, key, path, idx, key + ".[]" if key else "[]")
+                                Frame(v, False, key, path, idx, key + ".[]" if key else "[]", False)
                             )
                             state = VALUE
                             self._closer_ok = True
                             pos = end
                             continue
+                        if open_string and not v:
+                            self._skey, self._sidx, self._spath = key, idx, path
+                            self._text = ""
+                            self._sattached = False
+                            self._quote = '"'
+                            self._runre = dq_run
+                            self._state = STRING
+                            return n
+                        if self._shared:
+                            self._release()
+                        if not top.attached:
+                            self._attach()
+                        if top.obj:
+                            top.c[name] = v
+                        else:
+                            top.c.append(v)
                         root = self._root
                         if c == '"':
                             if v:
@@ -235,17 +248,17 @@ class FastLoop(Machine):
                                 if multiple:
                                     ev["document"] = self._doc
                                 events.append(ev)
-                                self._shared = snap
                             if open_string:  # its text so far is out, more comes later
                                 self._skey, self._sidx, self._spath = key, idx, path
                                 self._text = v
+                                self._sattached = True
                                 self._quote = '"'
                                 self._runre = dq_run
                                 self._state = STRING
                                 return n
                             ev = {
                                 "key": key,
-                                "indexes": idx[:],
+                                "indexes": idx,
                                 "path": path,
                                 "event": "done",
                                 "delta": "",
@@ -256,7 +269,7 @@ class FastLoop(Machine):
                         else:
                             ev = {
                                 "key": key,
-                                "indexes": idx[:],
+                                "indexes": idx,
                                 "path": path,
                                 "event": "done",
                                 "delta": v,
@@ -267,7 +280,6 @@ class FastLoop(Machine):
                         if multiple:
                             ev["document"] = self._doc
                         events.append(ev)
-                        self._shared = snap
                         state = AFTER
                         pos = end
                         continue
@@ -285,14 +297,24 @@ class FastLoop(Machine):
                             self._tail = []
                             self._tail_len = 0
                         value = self._text
-                        if piece:
+                        if piece or not self._sattached:
                             self._text = value = value + piece
                             if self._shared:
-                                self._privatize()
-                            if top.obj:
-                                top.c[top.name] = value
-                            else:
-                                top.c[-1] = value
+                                self._release()
+                            if self._sattached:
+                                if top.obj:
+                                    top.c[top.name] = value
+                                else:
+                                    top.c[-1] = value
+                            else:  # the string's first text (or, empty, its done)
+                                if not top.attached:
+                                    self._attach()
+                                if top.obj:
+                                    top.c[top.name] = value
+                                else:
+                                    top.c.append(value)
+                                self._sattached = True
+                        if piece:
                             ev = {
                                 "key": self._skey,
                                 "indexes": self._sidx[:],
@@ -319,7 +341,6 @@ class FastLoop(Machine):
                         if multiple:
                             ev["document"] = self._doc
                         events.append(ev)
-                        self._shared = snap
                         state = AFTER
                         continue
             self._state = state

@@ -5,10 +5,12 @@ inlines the common steps for speed and falls back to :meth:`Machine._step` for t
 :mod:`.parser` puts the public API, buffering and error reporting on top. All state is a
 :class:`~.state.State`'s.
 
-Snapshots (``complete_value``) use copy-on-write: handing out an event marks the open
-containers (the current path) as shared, and the next change copies just those containers
-before mutating them (:meth:`Machine._privatize`). Closed containers never change again, so
-they are shared freely between snapshots.
+Snapshots (``complete_value``): every event of one ``feed()`` holds the same document, the
+live one, which is exactly the document as of that call's last event (a value joins it with
+its first event: :meth:`~.state.State._attach`). Before the first change in a later call, the
+open containers that someone still holds are copied (:meth:`~.state.State._release`; every
+site that changes the document checks ``_shared`` first). Closed containers never change
+again, so they are shared freely between snapshots.
 
 Cost: each step looks at its characters once (the scanner's runs and regular expressions);
 a value's events cost its depth (key, indexes and path are built from its parent's).
@@ -250,25 +252,32 @@ class Machine(State):
     # -- building the value -------------------------------------------------------------
 
     def _put(self, v: Any) -> None:
-        """Insert a value that begins at the current position."""
-        if self._shared:
-            self._privatize()
+        """Insert a value that begins at the current position (with its first event)."""
         if not self._stack:
             self._root = v
             return
+        if self._shared:
+            self._release()
         f = self._stack[-1]
+        if not f.attached:
+            self._attach()
         if f.obj:
             f.c[f.name] = v
         else:
             f.c.append(v)
 
     def _set_string(self, text: str) -> None:
-        """The string in progress has grown: replace it in its container."""
-        if self._shared:
-            self._privatize()
+        """The string in progress has grown: put it in its container (the first time, insert
+        it: a string joins the document with its first text, or its done if empty)."""
+        if not self._sattached:
+            self._sattached = True
+            self._put(text)
+            return
         if not self._stack:
             self._root = text
             return
+        if self._shared:
+            self._release()
         f = self._stack[-1]
         if f.obj:
             f.c[f.name] = text
@@ -298,13 +307,11 @@ class Machine(State):
         if self.multiple:
             ev["document"] = self._doc
         events.append(ev)
-        if self.snapshots:
-            self._shared = True
 
     def _value(self, buf: str, pos: int, c: str, events: list[Event]) -> int:
         if c == '"' or c == "'" and not self.strict:
             self._skey, self._sidx, self._spath = self._where()
-            self._put("")
+            self._sattached = False  # in the document from its first text on
             self._text = ""
             self._begin_string(c)
             self._state = STRING
@@ -355,9 +362,15 @@ class Machine(State):
                 raise Hold(end)
             return end
         self._string_delta(piece, events, True)
+        self._string_done(events)
+        return end + 1
+
+    def _string_done(self, events: list[Event]) -> None:
+        """The open string ends (its text is all out): its done event."""
+        if not self._sattached:  # an empty string joins the document now
+            self._set_string(self._text)
         self._emit(events, self._skey, self._sidx, self._spath, "done", "", self._text)
         self._after_value()
-        return end + 1
 
     def _string_delta(self, piece: str, events: list[Event], final: bool) -> None:
         """Add text to the open string and emit its delta.
@@ -479,16 +492,23 @@ class Machine(State):
             raise Fail(pos, f"nesting deeper than max_depth={self.max_depth}", "limit")
         key, idx, path = self._where()
         c: Any = {} if obj else []
-        self._put(c)
         ckey = (key + "." if key else "") if obj else (key + ".[]" if key else "[]")
-        self._stack.append(Frame(c, obj, key, path, idx, ckey))
+        root = not self._stack
+        if root:
+            self._root = c
+        # it joins its parent with its first event (State._attach); the root at once
+        self._stack.append(Frame(c, obj, key, path, idx, ckey, root))
         if self.emit_start:
+            if not root:
+                self._attach()
             self._emit(events, key, idx, path, "start", None, {} if obj else [])
         self._state = KEY if obj else VALUE
         self._closer_ok = True
         return pos + 1
 
     def _close_container(self, pos: int, events: list[Event]) -> int:
+        if not self._stack[-1].attached:
+            self._attach()
         f = self._stack.pop()
         self._emit(events, f.key, f.idx, f.path, "done", f.c, f.c)
         self._after_value()

@@ -29,6 +29,7 @@ from . import scanner as sc
 from .bulk import BUDGET
 from .fastloop import FastLoop
 from .state import (
+    _NO_EVENTS,
     BAREKEY,
     CLOSED,
     COLON,
@@ -129,8 +130,7 @@ class Parser(FastLoop):
                 if len(value) >= LONG:
                     self._in_string = False  # from now on deltas are batched (_string_delta)
                 if self._shared:
-                    self._privatize()
-                    self._template = None
+                    self._release()
                 if self._template is None:
                     self._fast_setup()
                 self._slot[self._slot_key] = value
@@ -238,6 +238,7 @@ class Parser(FastLoop):
             kind=kind,
         )
         err.events = events
+        self._events_now = _NO_EVENTS
         self._error = err
         self._in_string = False
         raise err
@@ -274,6 +275,7 @@ class Parser(FastLoop):
             self._held_events = []
         else:
             events = []
+        self._events_now = events  # _release points them at its copy
         self._cand_idx = 0
         pos = 0
         while True:
@@ -302,7 +304,11 @@ class Parser(FastLoop):
             self._base += pos
             self._recent_end = self._base
         self._in_string = (
-            self._state == STRING and not held and self.max_size is None and len(self._text) < LONG
+            self._state == STRING
+            and self._sattached
+            and not held
+            and self.max_size is None
+            and len(self._text) < LONG
         )
         self._template = None
         if self._has_root and not self._committed:
@@ -311,6 +317,10 @@ class Parser(FastLoop):
             else:  # keep an uncommitted candidate's start events until it commits
                 self._held_events = events[self._cand_idx :]
                 del events[self._cand_idx :]
+        # the events handed out hold the document: a later change copies what they still hold
+        if self.snapshots and (events or self._held_events):
+            self._shared = True
+        self._events_now = _NO_EVENTS
         return events
 
     def _abandon(self, events: list[Event]) -> bool:
@@ -327,6 +337,7 @@ class Parser(FastLoop):
     def _finish(self) -> list[Event]:
         """Complete whatever is open, as far as the text allows (SPEC 2, truncation)."""
         events, self._held_events = self._held_events, []
+        self._events_now = events
         self._cand_idx = 0
         held = self._held  # stays in _held: errors at the end point past it (see _raise)
         self._in_string = False
@@ -343,8 +354,7 @@ class Parser(FastLoop):
                 raise Fail(0, self._expected("", 0))
             elif state == STRING:
                 self._string_delta(sc.finish_escape(held), events, True)
-                self._emit(events, self._skey, self._sidx, self._spath, "done", "", self._text)
-                self._after_value()
+                self._string_done(events)
                 self.truncated = True
             elif state == NUMBER or state == WORD:
                 self.truncated = True  # half a number or literal is dropped
@@ -354,11 +364,14 @@ class Parser(FastLoop):
                 raise Fail(0, self._expected("", 0))
             while self._stack:
                 self.truncated = True
+                if not self._stack[-1].attached:
+                    self._attach()
                 f = self._stack.pop()
                 self._emit(events, f.key, f.idx, f.path, "done", f.c, f.c)
                 self._after_value()
         except Fail as f:
             self._raise(f.message, len(held), held, events, f.kind)
+        self._events_now = _NO_EVENTS
         self._state = CLOSED
         return events
 
@@ -369,19 +382,9 @@ class SelectingParser(Parser):
 
     selector: Selector
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self._live = 0  # id() of the root the last handed-out event holds
-
     def feed(self, chunk: str | bytes) -> list[Event]:
-        """:meth:`Parser.feed`, returning only the selected events.
-
-        One saving: after an event is handed out, the next change copies the open
-        containers (copy-on-write). An event can only see later changes while its
-        ``complete_value`` is still the live root (a copy replaces the root; closed
-        containers never change), so when the live root is not the one the last handed-out
-        event holds, and no start events wait to be handed out, nothing needs copying.
-        """
+        """:meth:`Parser.feed`, returning only the selected events (the others are dropped
+        at once, so they hold no snapshot: a later change copies nothing for them)."""
         selector = self.selector
         try:
             events = Parser.feed(self, chunk)
@@ -390,12 +393,7 @@ class SelectingParser(Parser):
             raise
         if not events:
             return events
-        kept = selector.filter(events)
-        if kept:
-            self._live = id(kept[-1]["complete_value"])
-        if self._shared and id(self._root) != self._live and not self._held_events:
-            self._shared = False
-        return kept
+        return selector.filter(events)
 
     def close(self) -> list[Event]:
         """:meth:`Parser.close`, returning only the selected events."""

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import sys
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -87,10 +88,17 @@ class Hold(Exception):
 class Frame:
     """An open container on the stack."""
 
-    __slots__ = ("c", "obj", "key", "path", "idx", "ckey", "name")
+    __slots__ = ("c", "obj", "key", "path", "idx", "ckey", "name", "attached")
 
     def __init__(
-        self, c: Any, obj: bool, key: str, path: tuple[str | int, ...], idx: list[int], ckey: str
+        self,
+        c: Any,
+        obj: bool,
+        key: str,
+        path: tuple[str | int, ...],
+        idx: list[int],
+        ckey: str,
+        attached: bool,
     ) -> None:
         self.c = c  # the dict or list being built
         self.obj = obj
@@ -99,6 +107,9 @@ class Frame:
         self.idx = idx
         self.ckey = ckey  # dict: prefix of its members' keys; list: the key of every item
         self.name = ""  # dict: the member being parsed
+        # In its parent yet? A container (or string) joins the document with its first
+        # event, so a snapshot never shows a value no event has announced (see _attach).
+        self.attached = attached
 
 
 class State:
@@ -148,7 +159,6 @@ class State:
         self._consts = (
             strict,
             not strict,
-            snapshots,
             multiple,
             not emit_start,
             sc.RUN_STRICT if strict else sc.RUN_DOUBLE,
@@ -175,6 +185,7 @@ class State:
         self._decoder: codecs.IncrementalDecoder | None = None  # bytes input
         self._bytes_in = 0
         self._error: ParseError | None = None  # raised again by every later call
+        self._events_now: list[Event] = _NO_EVENTS  # the events the current call is making
         # -- where the machine is
         self._state = START
         self._after_comment = START
@@ -192,11 +203,12 @@ class State:
         self._committed = False  # ... and has produced an event
         self._cand_idx = 0  # where its events begin in the current events list
         self._held_events: list[Event] = []  # start events of an uncommitted candidate
-        self._shared = False  # the open containers were handed out in an event
+        self._shared = False  # events that may hold the open containers were handed out
         # the string, number, literal or key in progress
         self._text = ""
         self._tail: list[str] = []  # batched text of a very long string (_string_delta)
         self._tail_len = 0
+        self._sattached = True  # the open string is in its container (see Frame.attached)
         self._quote = '"'
         self._runre = sc.RUN_STRICT
         self._skey = ""
@@ -226,10 +238,65 @@ class State:
         i = len(f.c)
         return f.ckey, f.idx + [i], f.path + (i,)
 
-    def _privatize(self) -> None:
-        """Copy the open containers, which a handed-out event may still hold."""
+    def _attach(self) -> None:
+        """Put the open containers no event has announced yet into their parents.
+
+        A value joins the document with its first event: an opened container, or a string
+        whose text has not begun, waits on the stack (``attached`` False). So the document --
+        and every snapshot -- never shows a value no event has announced, and the snapshot
+        shared by the events of one ``feed()`` is exactly the document as of its last event.
+        Unattached frames are always the top of the stack (the root never waits).
+        """
+        if self._shared:
+            self._release()
+        stack = self._stack
+        i = len(stack) - 1
+        while i > 0 and not stack[i - 1].attached:
+            i -= 1
+        for j in range(i, len(stack)):
+            f, parent = stack[j], stack[j - 1]
+            if parent.obj:
+                parent.c[parent.name] = f.c
+            else:
+                parent.c.append(f.c)
+            f.attached = True
+
+    def _release(self) -> None:
+        """Copy-on-write, decided once per call: the events handed out by earlier calls hold
+        the open containers (``complete_value``); copy those someone still holds.
+
+        Called before the first change in a ``feed()``/``close()`` that follows one which
+        handed out events (``_shared``; every site that changes the document checks it). An
+        open container is copied only if a reference other than the parser's own exists
+        (:func:`sys.getrefcount`: the events, or a consumer that kept a piece of a snapshot),
+        and then so is every open container below it; one nobody else holds is changed in
+        place. So a consumer that drops its events costs no copy at all, and one that keeps
+        them costs one copy of the open path per call, never one per event. Events this call
+        made before the change (a container's done) are pointed at the copy: every event of
+        a call holds the same document. Without reliable reference counts (another Python, a
+        free-threaded build) every open container is copied.
+        """
+        self._shared = False
+        self._slot = None  # the fast path's reference to the top container
+        self._template = None
+        copying = not RELIABLE_REFCOUNTS
+        own = _OWN_REFS  # no local may refer to an open container while they are counted
+        for e in self._events_now:  # this call's events hold the root: not handed out yet
+            if e["complete_value"] is self._root:
+                own += 1
+        rc = sys.getrefcount
         parent: Frame | None = None
+        old: Any = None
         for f in self._stack:
+            if not f.attached:
+                break
+            if not copying:
+                if rc(f.c) <= own:
+                    own = _OWN_REFS
+                    parent = f
+                    continue
+                copying = True
+                old = self._root
             f.c = f.c.copy()
             if parent is None:
                 self._root = f.c
@@ -238,8 +305,51 @@ class State:
             else:
                 parent.c[-1] = f.c
             parent = f
-        self._shared = False
+        if old is not None and self._root is not old:
+            new = self._root
+            for e in self._events_now:
+                if e["complete_value"] is old:
+                    e["complete_value"] = new
 
 
 def _unset_scanner(text: str, index: int) -> tuple[Any, int]:  # pragma: no cover - replaced
     raise ValueError("no bulk scanner")
+
+
+_NO_EVENTS: list[Event] = []  # no call in progress (never appended to)
+
+
+def _calibrate() -> int:
+    """How many references to an open container are the parser's own (its frame's and its
+    parent's slot) as :meth:`State._release` counts them: measured once by running it on a
+    container nobody else holds, so no interpreter's way of counting can fool the check."""
+    global _OWN_REFS
+    for own in range(1, 16):
+        _OWN_REFS = own
+        state = State(
+            strict=False,
+            multiple=False,
+            expect=None,
+            emit_start=False,
+            snapshots=True,
+            max_depth=8,
+            max_number_length=8,
+            max_size=None,
+            parse_float=None,
+            parse_int=None,
+        )
+        state._root = {}
+        state._stack = [Frame(state._root, True, "", (), [], "", True)]
+        before = id(state._root)
+        state._release()
+        if id(state._root) == before:  # not copied: nobody else holds it at this count
+            return own
+    raise RuntimeError("cannot calibrate reference counts")  # pragma: no cover
+
+
+_OWN_REFS = 0
+RELIABLE_REFCOUNTS = (
+    sys.implementation.name == "cpython" and getattr(sys, "_is_gil_enabled", lambda: True)()
+)
+if RELIABLE_REFCOUNTS:
+    _OWN_REFS = _calibrate()

@@ -39,6 +39,7 @@ from typing import Any, Generic, Protocol, TypeVar
 __all__ = ["Driver", "Mapped", "Source", "apump", "chunks_of", "pump"]
 
 T = TypeVar("T")
+_NOTHING: Any = ()
 
 
 class Driver(Protocol[T]):
@@ -130,6 +131,9 @@ def pump(source: Source[Any], driver: Driver[T]) -> Generator[T, None, None]:
                 out, err = feed(chunk)
                 if out:
                     yield from out
+                    # let go of the outputs before the next chunk: events nobody kept hold
+                    # no snapshot, so the parser need not copy for them
+                    out = _NOTHING
                 if err is not None or driver.stopped:
                     break
             else:
@@ -163,6 +167,7 @@ async def apump(source: Source[Any], driver: Driver[T]) -> AsyncGenerator[T, Non
                     out, err = feed(chunk)
                     for item in out:
                         yield item
+                    out = item = _NOTHING  # see pump()
                     if err is not None or driver.stopped:
                         break
                 else:
@@ -175,6 +180,7 @@ async def apump(source: Source[Any], driver: Driver[T]) -> AsyncGenerator[T, Non
                     out, err = feed(chunk)
                     for item in out:
                         yield item
+                    out = item = _NOTHING  # see pump()
                     if err is not None or driver.stopped:
                         break
                 else:

@@ -26,7 +26,7 @@ from ..errors import ParseError
 Wire = Literal["auto", "text", "sse", "ndjson"]
 WIRES: tuple[Wire, ...] = ("auto", "text", "sse", "ndjson")
 
-_LINE = re.compile(r"([^\r\n]*)(\r\n|\r|\n)")
+_EOL = re.compile(r"\r\n|\r|\n")
 _FIELDS = frozenset({"data", "event", "id", "retry"})
 
 
@@ -44,7 +44,7 @@ class _Lines:
     """Text split anywhere in, whole lines out (``\\n``, ``\\r\\n`` or ``\\r``), counted."""
 
     def __init__(self) -> None:
-        self._rest = ""  # the unfinished line
+        self._rest: list[str] = []  # the unfinished line, in the pieces it came in
         self._cr = False  # the last line ended with "\r": a "\n" that follows belongs to it
         self._bytes: codecs.IncrementalDecoder | None = None
         self._bytes_seen = 0
@@ -61,13 +61,16 @@ class _Lines:
             text = self._bytes.decode(data)
         except UnicodeDecodeError as err:
             at = self._bytes_seen + err.start
+            rest = "".join(self._rest)
+            good = data[: err.start].decode("utf-8", "replace")  # this chunk's good start
+            column = len(rest) + len(good.rsplit("\n", 1)[-1]) + 1
             raise ParseError(
                 f"the stream is not UTF-8: byte 0x{data[err.start]:02x} at byte {at}",
-                offset=self.offset + len(self._rest),
-                line=self.line + 1,
-                column=len(self._rest) + 1,
-                excerpt=self._rest[-30:],
-                pointer=len(self._rest[-30:]),
+                offset=self.offset + len(rest) + len(good),
+                line=self.line + 1 + good.count("\n"),
+                column=column,
+                excerpt=(rest + good)[-30:],
+                pointer=len((rest + good)[-30:]),
                 kind="encoding",
             ) from None
         self._bytes_seen += len(data)
@@ -82,21 +85,28 @@ class _Lines:
         self._cr = False
         if not text:
             return []
-        buf = self._rest + text if self._rest else text
+        if "\n" not in text and "\r" not in text:  # no line ends: keep it, scan nothing
+            self._rest.append(text)
+            return []
+        if self._rest:
+            self._rest.append(text)
+            text = "".join(self._rest)
+            self._rest = []
         out: list[tuple[str, int, int]] = []
-        end = 0
-        for m in _LINE.finditer(buf):
+        start = 0
+        for m in _EOL.finditer(text):
             self.line += 1
-            out.append((m.group(1), self.line, self.offset))
-            self.offset += m.end() - m.start()
-            end = m.end()
-            self._cr = m.group(2) == "\r" and end == len(buf)
-        self._rest = buf[end:]
+            out.append((text[start : m.start()], self.line, self.offset))
+            self.offset += m.end() - start
+            start = m.end()
+            self._cr = m.group() == "\r" and start == len(text)
+        if start < len(text):
+            self._rest.append(text[start:])
         return out
 
     def flush(self) -> list[tuple[str, int, int]]:
         """The unfinished line, at the end of the stream."""
-        rest, self._rest = self._rest, ""
+        rest, self._rest = "".join(self._rest), []
         if not rest:
             return []
         self.line += 1
@@ -347,9 +357,6 @@ class Sniffer:
                 return None
             return "ndjson" if after[0] == "{" else "text"
         return "text"
-
-
-_EOL = re.compile(r"\r\n|\r|\n")
 
 
 def _line_end(text: str, start: int) -> int:

@@ -52,7 +52,8 @@ _FINISH = {
     "tool_calls": "tool_calls",
     "function_call": "tool_calls",
     "model_length": "length",
-    # OpenAI Responses: response.incomplete's incomplete_details.reason
+    # OpenAI Responses: response.completed, response.incomplete's incomplete_details.reason
+    "completed": "stop",
     "max_output_tokens": "length",
     # Anthropic stop_reason (also Bedrock's stopReason, snake_case)
     "end_turn": "stop",

@@ -80,7 +80,11 @@ def read_protocol(state: ReaderState, kind: str, event: Any) -> list[Piece]:
     btype = get(block, "type")
     if kind == "content-block-start":
         if btype in _CALL_BLOCKS:
-            return [state.call(key, get(block, "id"), get(block, "name"), _args(block))]
+            # a tool_call_chunk may start with argument text; a finished tool_call's start
+            # holds only a placeholder ({}): its arguments come with content-block-finish
+            args = get(block, "args")
+            text = args if btype == "tool_call_chunk" and isinstance(args, str) else ""
+            return [state.call(key, get(block, "id"), get(block, "name"), text)]
         if btype == "text":
             text = get(block, "text")
             if isinstance(text, str) and text:

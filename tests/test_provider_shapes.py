@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import instant
 from instant.streams.providers.partial_args import ArgsText, parse_path
-from instant.streams.wire import NDJSONDecoder, SSEDecoder, Sniffer
+from instant.streams.wire import NDJSONDecoder, Sniffer, SSEDecoder
 
 # --- helpers ---------------------------------------------------------------------------------
 

@@ -876,34 +876,55 @@ def test_sse_decoder_split_anywhere(values, newline, pretty, extras, cuts, as_by
     data: Any = text.encode() if as_bytes else text
     points = sorted({0, len(data), *[min(c, len(data)) for c in cuts]})
     decoder = SSEDecoder()
-    got = []
+    items = []
     for a, b in zip(points, points[1:]):
-        got.extend(d.value for d in decoder.feed(data[a:b]))
-    got.extend(d.value for d in decoder.close())
-    assert got == values
+        items.extend(decoder.feed(data[a:b]))
+    items.extend(decoder.close())
+    assert [d.value for d in items] == values
+    assert all(d.error is None for d in items)
 
 
-def test_sse_decoder_errors_say_where():
-    with pytest.raises(instant.ParseError, match="not a server-sent event line") as info:
-        SSEDecoder().feed('data: {"a": 1}\n\nhello there\n')
-    assert (info.value.line, info.value.column) == (3, 1)
-    with pytest.raises(
-        instant.ParseError, match="the data of the event at line 2 is not JSON"
-    ) as info:
-        SSEDecoder().feed('\ndata: {"a": tru}\n\n')
-    assert (info.value.line, info.value.column, info.value.offset) == (2, 13, 13)
-    assert info.value.excerpt[info.value.pointer :] == "tru}"  # json: a value was expected
-    with pytest.raises(instant.ParseError) as info:
-        SSEDecoder().feed(b'data: {"a": "\xff"}\n\n')
-    assert info.value.kind == "encoding"
+def errors(items):
+    """The values decoded, then the error that ended them (None if none did)."""
+    assert all(d.error is None for d in items[:-1])
+    if items and items[-1].error is not None:
+        return [d.value for d in items[:-1]], items[-1].error
+    return [d.value for d in items], None
+
+
+def test_sse_decoder_errors_say_where_after_what_came_before():
+    values, err = errors(SSEDecoder().feed('data: {"a": 1}\n\nhello there\n'))
+    assert values == [{"a": 1}]  # the event before the bad line comes first
+    assert "not a server-sent event line: 'hello there'" in str(err)
+    assert (err.line, err.column, err.offset) == (3, 1, 16)
+    values, err = errors(SSEDecoder().feed('\ndata: {"a": tru}\n\n'))
+    assert "the data of the event at line 2 is not JSON" in str(err)
+    assert (err.line, err.column, err.offset) == (2, 13, 13)
+    assert err.excerpt[err.pointer :] == "tru}"  # json: a value was expected
     decoder = SSEDecoder()
-    decoder.feed(b'data: {"a": "\xc3')
-    with pytest.raises(instant.ParseError, match="ended inside a UTF-8 sequence"):
-        decoder.close()
+    values, err = errors(decoder.feed(b'data: {"a": 1}\n\ndata: {"a": "\xff"}\n\n'))
+    assert values == [{"a": 1}]
+    assert (err.kind, err.line, err.column) == ("encoding", 3, 14)
+    assert "byte 0xff at byte 29" in str(err)
+    assert errors(decoder.feed(b"data: {}\n\n"))[1] is err  # a broken stream stays broken
+    decoder = SSEDecoder()
+    assert decoder.feed(b'data: {"a": "\xc3') == []
+    values, err = errors(decoder.close())
+    assert "ended inside a UTF-8 sequence" in str(err) and err.kind == "encoding"
+    decoder = SSEDecoder()  # a sequence split between chunks is fine
+    assert decoder.feed(b'data: {"a": "\xc3') == []
+    assert [d.value for d in decoder.feed(b'\xa9"}\n\n')] == [{"a": "é"}]
     # the last event without its blank line still counts
     decoder = SSEDecoder()
     assert decoder.feed('data: {"a": 1}') == []
     assert [d.value for d in decoder.close()] == [{"a": 1}]
+    # through instant.stream: the events before the error come out first
+    got = []
+    with pytest.raises(instant.ParseError, match="not a server-sent event line"):
+        sse = 'data: {"choices": [{"index": 0, "delta": {"content": "[1, 2"}}]}\n\n{x}\n'
+        for e in instant.stream([sse]):
+            got.append(e)
+    assert [e["value"] for e in got] == [1]
 
 
 def test_an_sse_error_event_raises_stream_error():
@@ -972,6 +993,8 @@ def test_ollama_lines_are_told_from_a_json_document():
     assert instant.parse(lines, wire="ndjson") == 1
     assert instant.parse(lines, wire="text")["model"] == "m"
     assert NDJSONDecoder().feed(lines.encode())[1].value["done"] is True
+    values, err = errors(NDJSONDecoder().feed('{"a": 1}\n{"a": \n'))
+    assert values == [{"a": 1}] and (err.line, err.column) == (2, 7)
 
 
 def test_wire_option():
@@ -990,3 +1013,66 @@ def test_wire_option():
     es = instant.stream([{"type": "message_start", "message": {}}])
     list(es)
     assert es.wire == "objects"
+
+
+# --- instant parse on raw streams -----------------------------------------------------------
+
+
+def cli(*args: str, input: bytes) -> Any:
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "instant", "parse", *args],
+        input=input,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def test_instant_parse_reports_stream_errors_at_their_line():
+    run = cli(input=b'data: {"choices": [{"index": 0, "delta": {"content": "[1, "}}]}\n\noops\n')
+    assert run.returncode == 1
+    assert run.stdout.decode().splitlines() == [
+        '{"key": "[]", "indexes": [0], "path": [0], "event": "done", "delta": 1, "value": 1, "is_complete": true}'
+    ]
+    assert run.stderr.decode().startswith("<stdin>:3:1: not a server-sent event line: 'oops'")
+    # an error in the reply is reported at its place in the reply's text
+    run = cli(
+        input=b'data: {"choices": [{"index": 0, "delta": {"content": "{\\"a\\": 1 \\"b\\""}}]}\n\n'
+    )
+    assert run.returncode == 1
+    assert run.stderr.decode().startswith("<stdin> (the reply):1:9: expected ',' or '}'")
+    run = cli(
+        input=b'data: {"type": "message_start", "message": {}}\n\ndata: {"type": "error", "error": {"message": "Overloaded"}}\n\n'
+    )
+    assert run.returncode == 1
+    assert "Overloaded" in run.stderr.decode()
+
+
+def test_instant_parse_wire_options_and_tool_calls_in_pretty():
+    sse = (
+        b'data: {"type": "message_start", "message": {}}\n\n'
+        b'data: {"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": "t1", "name": "get"}}\n\n'
+        b'data: {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": "{\\"q\\": [1]}"}}\n\n'
+        b'data: {"type": "content_block_stop", "index": 0}\n\n'
+    )
+    run = cli("--format", "pretty", input=sse)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.decode().splitlines() == [
+        "done   call 0 get:  q.[]  [0]  1",
+        "done   call 0 get:  q  [1]",
+        'done   call 0 get:  (root)  {"q": [1]}',
+    ]
+    # --wire text: the input is the reply, whatever it looks like (here: the first event's JSON)
+    run = cli("--wire", "text", "--format", "values", input=sse)
+    assert json.loads(run.stdout.decode().splitlines()[0]) == {
+        "type": "message_start",
+        "message": {},
+    }
+    run = cli("--sse", "--format", "values", input=b'\n\n{"a": 1}\n')
+    assert run.returncode == 1 and b"not a server-sent event line" in run.stderr
+    lines = b'{"model":"m","created_at":"t","message":{"role":"assistant","content":"[7]"},"done":false}\n{"model":"m","created_at":"t","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop"}\n'
+    for args in ([], ["--ndjson"]):
+        run = cli(*args, "--format", "values", input=lines)
+        assert run.stdout == b"[7]\n", args

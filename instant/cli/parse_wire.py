@@ -69,6 +69,8 @@ def parse_wire(
 
     def read(decoded: list[Decoded]) -> None:
         for item in decoded:
+            if item.error is not None:  # the stream's own text: at its line in the input
+                raise _Failed(name, item.error)
             try:
                 events = core.feed(item.value)
             except ParseError as err:
@@ -79,14 +81,11 @@ def parse_wire(
                 out.write(write(events))
 
     try:
-        try:
-            for data in held:
-                read(decoder.feed(data))
-            while data := os.read(fd, _READ_SIZE):
-                read(decoder.feed(data))
-            read(decoder.close())
-        except ParseError as err:  # the stream's own text
-            raise _Failed(name, err) from None
+        for data in held:
+            read(decoder.feed(data))
+        while data := os.read(fd, _READ_SIZE):
+            read(decoder.feed(data))
+        read(decoder.close())
         try:
             events = core.close()
         except ParseError as err:

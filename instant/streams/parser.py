@@ -190,15 +190,13 @@ class StreamParser:
             self._read(chunk, events, texts)
             return
         assert self._wire is not None and not isinstance(self._wire, Sniffer)
-        try:
-            decoded = self._wire.feed(chunk)
-        except ParseError as err:
-            err.events = events + err.events
-            raise
-        self._read_decoded(decoded, events, texts)
+        self._read_decoded(self._wire.feed(chunk), events, texts)
 
     def _read_decoded(self, decoded: list[Decoded], events: list[Event], texts: list[str]) -> None:
         for item in decoded:
+            if item.error is not None:  # the stream is broken here: what came before is read
+                item.error.events = events + item.error.events
+                raise item.error
             try:
                 self._read(item.value, events, texts)
             except TypeError as err:  # an event of no shape we know
@@ -228,14 +226,12 @@ class StreamParser:
         if isinstance(self._wire, Sniffer):
             self._decided(self._wire.finish(), events, texts)
         if self._wire is not None and not isinstance(self._wire, Sniffer):
-            try:
-                decoded = self._wire.close()
-            except ParseError as err:
-                err.events = events + err.events
-                raise
-            self._read_decoded(decoded, events, texts)
-        if texts:
-            self._text.append("".join(texts))
+            self._read_decoded(self._wire.close(), events, texts)
+        # the reply text that only the end told (held while its first characters said
+        # nothing, or an event without the blank line after it)
+        self.chunk_text = "".join(texts)
+        if self.chunk_text:
+            self._text.append(self.chunk_text)
         if self._refusal and self.parser.value is None and not self.tool_calls:
             raise RefusalError(self.refusal or "")
         try:

@@ -15,7 +15,6 @@ data lines of the unfinished event.
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from dataclasses import dataclass
@@ -32,53 +31,66 @@ _FIELDS = frozenset({"data", "event", "id", "retry"})
 
 @dataclass(slots=True)
 class Decoded:
-    """One event's JSON value, and where its text began in the stream (for errors)."""
+    """One event's JSON value, and where its text began in the stream (for errors); or, as
+    the last item a decoder hands out, the ``error`` that stops the stream there (so the
+    events decoded before it in the same chunk are read first)."""
 
     value: Any
     line: int
     column: int
     offset: int
+    error: ParseError | None = None
+
+
+Line = tuple[str, int, int]  # the text of a line, its 1-based number, the offset of its start
 
 
 class _Lines:
-    """Text split anywhere in, whole lines out (``\\n``, ``\\r\\n`` or ``\\r``), counted."""
+    """Text or UTF-8 split anywhere in, whole lines out (``\n``, ``\r\n`` or ``\r``)."""
 
     def __init__(self) -> None:
         self._rest: list[str] = []  # the unfinished line, in the pieces it came in
         self._cr = False  # the last line ended with "\r": a "\n" that follows belongs to it
-        self._bytes: codecs.IncrementalDecoder | None = None
+        self._pending = b""  # the start of a UTF-8 sequence that the next bytes complete
         self._bytes_seen = 0
         self.line = 0  # lines completed (the 0-based number of the unfinished one)
         self.offset = 0  # characters before the unfinished line
 
-    def text_of(self, chunk: str | bytes | bytearray | memoryview) -> str:
+    def split(
+        self, chunk: str | bytes | bytearray | memoryview
+    ) -> tuple[list[Line], ParseError | None]:
+        """The lines ``chunk`` completes, and the error that stops the stream in it (bytes
+        that are not UTF-8): the lines before the error are handed out with it."""
+        bad: tuple[int, int] | None = None  # (the byte, its position in the stream)
         if isinstance(chunk, str):
-            return chunk
-        data = bytes(chunk)
-        if self._bytes is None:
-            self._bytes = codecs.getincrementaldecoder("utf-8")("strict")
-        try:
-            text = self._bytes.decode(data)
-        except UnicodeDecodeError as err:
-            at = self._bytes_seen + err.start
-            rest = "".join(self._rest)
-            good = data[: err.start].decode("utf-8", "replace")  # this chunk's good start
-            column = len(rest) + len(good.rsplit("\n", 1)[-1]) + 1
-            raise ParseError(
-                f"the stream is not UTF-8: byte 0x{data[err.start]:02x} at byte {at}",
-                offset=self.offset + len(rest) + len(good),
-                line=self.line + 1 + good.count("\n"),
-                column=column,
-                excerpt=(rest + good)[-30:],
-                pointer=len((rest + good)[-30:]),
-                kind="encoding",
-            ) from None
-        self._bytes_seen += len(data)
-        return text
+            text = chunk
+        else:
+            data = self._pending + bytes(chunk)
+            try:
+                text = data.decode("utf-8")
+                self._pending = b""
+            except UnicodeDecodeError as err:
+                text = data[: err.start].decode("utf-8")
+                if err.reason == "unexpected end of data":  # completed by the next bytes
+                    self._pending = data[err.start :]
+                else:
+                    bad = (data[err.start], self._bytes_seen + err.start)
+            self._bytes_seen += len(data) - len(self._pending)
+        lines = self._lines(text)
+        if bad is None:
+            return lines, None
+        rest = "".join(self._rest)  # the good start of the line the bad byte is in
+        return lines, ParseError(
+            f"the stream is not UTF-8: byte 0x{bad[0]:02x} at byte {bad[1]}",
+            offset=self.offset + len(rest),
+            line=self.line + 1,
+            column=len(rest) + 1,
+            excerpt=rest[-30:],
+            pointer=len(rest[-30:]),
+            kind="encoding",
+        )
 
-    def split(self, chunk: str | bytes | bytearray | memoryview) -> list[tuple[str, int, int]]:
-        """The lines ``chunk`` completes: (text, 1-based line number, offset of its start)."""
-        text = self.text_of(chunk)
+    def _lines(self, text: str) -> list[Line]:
         if self._cr and text.startswith("\n"):
             text = text[1:]
             self.offset += 1
@@ -92,7 +104,7 @@ class _Lines:
             self._rest.append(text)
             text = "".join(self._rest)
             self._rest = []
-        out: list[tuple[str, int, int]] = []
+        out: list[Line] = []
         start = 0
         for m in _EOL.finditer(text):
             self.line += 1
@@ -104,17 +116,25 @@ class _Lines:
             self._rest.append(text[start:])
         return out
 
-    def flush(self) -> list[tuple[str, int, int]]:
-        """The unfinished line, at the end of the stream."""
+    def flush(self) -> tuple[list[Line], ParseError | None]:
+        """The unfinished line, at the end of the stream (an error if it ended inside a
+        UTF-8 sequence)."""
         rest, self._rest = "".join(self._rest), []
+        error = None
+        if self._pending:
+            error = ParseError(
+                "the stream ended inside a UTF-8 sequence",
+                offset=self.offset + len(rest),
+                line=self.line + 1,
+                column=len(rest) + 1,
+                excerpt=rest[-30:],
+                pointer=len(rest[-30:]),
+                kind="encoding",
+            )
         if not rest:
-            return []
+            return [], error
         self.line += 1
-        return [(rest, self.line, self.offset)]
-
-    def truncated_utf8(self) -> bool:
-        """Whether the stream ended inside a UTF-8 sequence."""
-        return self._bytes is not None and bool(self._bytes.getstate()[0])
+        return [(rest, self.line, self.offset)], error
 
 
 def _json(data: str, starts: list[tuple[int, int, int]], what: str) -> Any:
@@ -137,55 +157,75 @@ def _json(data: str, starts: list[tuple[int, int, int]], what: str) -> Any:
         ) from None
 
 
-class SSEDecoder:
-    """Server-sent events in, the JSON value of each event's ``data`` out.
-
-    ``data: [DONE]`` (OpenAI's, Mistral's end marker) ends nothing and gives nothing;
-    comment lines (``: ping``) and ``id:``/``retry:`` fields are skipped. A line that is no
-    SSE field at all is a :class:`ParseError`: it means the input is not server-sent
-    events (``wire="text"`` reads it as a reply). An ``error`` event whose data names no
-    type is handed out as ``{"error": data}``, which the reader raises as a StreamError.
-    """
+class _Decoder:
+    """Lines in, decoded items out; the first error ends the items (and the stream)."""
 
     def __init__(self) -> None:
         self._lines = _Lines()
+        self._error: ParseError | None = None
+
+    def feed(self, chunk: str | bytes | bytearray | memoryview) -> list[Decoded]:
+        """The events ``chunk`` completes, in order; the last item may be an error."""
+        if self._error is not None:
+            return [Decoded(None, 0, 0, 0, self._error)]
+        lines, error = self._lines.split(chunk)
+        return self._run(lines, error, end=False)
+
+    def close(self) -> list[Decoded]:
+        """The end of the stream: what the unfinished line and event still hold."""
+        if self._error is not None:
+            return [Decoded(None, 0, 0, 0, self._error)]
+        lines, error = self._lines.flush()
+        return self._run(lines, error, end=True)
+
+    def _run(self, lines: list[Line], error: ParseError | None, end: bool) -> list[Decoded]:
+        out: list[Decoded] = []
+        try:
+            for text, line, offset in lines:
+                self._line(text, line, offset, out)
+            if error is None and end:
+                self._end(out)
+        except ParseError as err:
+            error = err
+        if error is not None:
+            self._error = error
+            out.append(Decoded(None, error.line, error.column, error.offset, error))
+        return out
+
+    def _line(self, text: str, line: int, offset: int, out: list[Decoded]) -> None:
+        raise NotImplementedError
+
+    def _end(self, out: list[Decoded]) -> None:
+        pass
+
+
+class SSEDecoder(_Decoder):
+    """Server-sent events in, the JSON value of each event's ``data`` out.
+
+    ``data: [DONE]`` (OpenAI's, Mistral's end marker) gives nothing; comment lines (``:
+    ping``) and ``id:``/``retry:`` fields are skipped; an event without the blank line after
+    it is handed out at the end. A line that is no SSE field at all is an error: it means
+    the input is not server-sent events (``wire="text"`` reads it as a reply). An ``error``
+    event whose data names no type is handed out as ``{"error": data}``, which the reader
+    raises as a StreamError.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
         self._data: list[str] = []
         self._event = ""
         self._where: list[tuple[int, int, int]] = []  # line, column, offset of each data line
 
-    def feed(self, chunk: str | bytes | bytearray | memoryview) -> list[Decoded]:
-        out: list[Decoded] = []
-        for text, line, offset in self._lines.split(chunk):
-            self._line(text, line, offset, out)
-        return out
-
-    def close(self) -> list[Decoded]:
-        """The end of the stream: an event without the blank line after it is handed out."""
-        out: list[Decoded] = []
-        if self._lines.truncated_utf8():
-            raise ParseError(
-                "the stream ended inside a UTF-8 sequence",
-                offset=self._lines.offset,
-                line=self._lines.line + 1,
-                column=1,
-                kind="encoding",
-            )
-        for text, line, offset in self._lines.flush():
-            self._line(text, line, offset, out)
-        self._dispatch(out)
-        return out
-
     def _line(self, text: str, line: int, offset: int, out: list[Decoded]) -> None:
         if not text:
-            self._dispatch(out)
+            self._end(out)
             return
         if text[0] == ":":  # a comment
             return
         name, colon, value = text.partition(":")
         if name not in _FIELDS:
-            shown = text[:60]
             raise ParseError(
-                f"not a server-sent event line: {shown!r} (expected data:, event:, id:, "
+                f"not a server-sent event line: {text[:60]!r} (expected data:, event:, id:, "
                 "retry:, a ': comment' or a blank line)",
                 offset=offset,
                 line=line,
@@ -202,7 +242,8 @@ class SSEDecoder:
         elif name == "event":
             self._event = value
 
-    def _dispatch(self, out: list[Decoded]) -> None:
+    def _end(self, out: list[Decoded]) -> None:
+        """Dispatch the event whose lines were read (a blank line, or the end)."""
         data, event, where = self._data, self._event, self._where
         self._data, self._event, self._where = [], "", []
         if not data:
@@ -218,30 +259,14 @@ class SSEDecoder:
         out.append(Decoded(value, line, column, offset))
 
 
-class NDJSONDecoder:
+class NDJSONDecoder(_Decoder):
     """JSON lines in (Ollama's stream: one object per line), each line's value out; blank
     lines are skipped."""
 
-    def __init__(self) -> None:
-        self._lines = _Lines()
-
-    def feed(self, chunk: str | bytes | bytearray | memoryview) -> list[Decoded]:
-        return [self._value(*line) for line in self._lines.split(chunk) if line[0].strip()]
-
-    def close(self) -> list[Decoded]:
-        if self._lines.truncated_utf8():
-            raise ParseError(
-                "the stream ended inside a UTF-8 sequence",
-                offset=self._lines.offset,
-                line=self._lines.line + 1,
-                column=1,
-                kind="encoding",
-            )
-        return [self._value(*line) for line in self._lines.flush() if line[0].strip()]
-
-    @staticmethod
-    def _value(text: str, line: int, offset: int) -> Decoded:
-        return Decoded(_json(text, [(line, 1, offset)], f"line {line}"), line, 1, offset)
+    def _line(self, text: str, line: int, offset: int, out: list[Decoded]) -> None:
+        if text.strip():
+            value = _json(text, [(line, 1, offset)], f"line {line}")
+            out.append(Decoded(value, line, 1, offset))
 
 
 Decoder = SSEDecoder | NDJSONDecoder

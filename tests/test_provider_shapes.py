@@ -1076,3 +1076,49 @@ def test_instant_parse_wire_options_and_tool_calls_in_pretty():
     for args in ([], ["--ndjson"]):
         run = cli(*args, "--format", "values", input=lines)
         assert run.stdout == b"[7]\n", args
+
+
+def test_vertex_strings_left_open_are_closed_by_the_next_path_or_the_end():
+    """Lenient: a string piece that said more would come, followed by another path (or the
+    call's end), ends there."""
+    chunks = [
+        gemini([{"functionCall": {"name": "f", "willContinue": True}}]),
+        gemini(
+            [
+                {
+                    "functionCall": {
+                        "partialArgs": [
+                            {"jsonPath": "$.a", "stringValue": "x", "willContinue": True},
+                            {"jsonPath": "$.b", "stringValue": "y", "willContinue": True},
+                        ],
+                        "willContinue": True,
+                    }
+                }
+            ]
+        ),
+        gemini([{"functionCall": {}}], "STOP"),
+    ]
+    es = instant.stream(chunks)
+    list(es)
+    assert es.tool_calls[0].value == {"a": "x", "b": "y"}
+    assert not es.tool_calls[0].parser.truncated
+
+
+def test_sniffer_gives_up_on_a_long_first_line():
+    sniffer = Sniffer()
+    assert sniffer.push(": " + "x" * 70000) == "text"
+    sniffer = Sniffer()
+    assert sniffer.push('{"model":"' + "x" * 100) is None  # waits for the line to end
+    assert sniffer.push("y" * 70000) == "text"
+
+
+def test_a_pydantic_chunk_with_a_delta_field_is_read_as_llama_index_reads_it():
+    from pydantic import BaseModel
+
+    class CompletionResponse(BaseModel):  # the shape of LlamaIndex's
+        text: str
+        delta: str | None = None
+
+    chunks = [CompletionResponse(text="", delta=p) for p in split(JSON_TEXT)]
+    chunks.append(CompletionResponse(text=JSON_TEXT, delta=None))
+    assert instant.parse(chunks) == VALUE

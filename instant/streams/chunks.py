@@ -67,7 +67,7 @@ _EXPECTED = (
 )
 
 # what the class of an SDK's pydantic chunk says it is (read once per class)
-_CHAT, _GEMINI, _OLLAMA, _WRAPPED, _OTHER = range(5)
+_CHAT, _GEMINI, _OLLAMA, _WRAPPED, _DELTA, _OTHER = range(6)
 
 
 def _kind_of_class(cls: type) -> int:
@@ -82,6 +82,8 @@ def _kind_of_class(cls: type) -> int:
         return _OLLAMA  # ollama ChatResponse, GenerateResponse
     if set(fields) == {"data"}:
         return _WRAPPED  # mistralai CompletionEvent
+    if "delta" in fields:
+        return _DELTA  # LlamaIndex CompletionResponse, ChatResponse
     return _OTHER
 
 
@@ -117,6 +119,10 @@ class ChunkReader(ReaderState):
                 return ollama.read(self, chunk)
             if kind == _WRAPPED:
                 return self.read(chunk.data)
+            if kind == _DELTA:
+                delta = chunk.delta
+                if delta is None or isinstance(delta, str):
+                    return [delta] if delta else []
         pieces = self._read_shape(chunk)
         if pieces is None:
             raise TypeError(

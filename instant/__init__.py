@@ -15,7 +15,14 @@ import typing as _typing
 from . import _moved
 from ._core.parser import Parser
 from ._version import __version__
-from .errors import ParseError, RefusalError, SelectorError, StreamError, TruncatedError
+from .errors import (
+    ParseError,
+    RefusalError,
+    SelectorError,
+    StreamError,
+    StreamWarning,
+    TruncatedError,
+)
 from .events import Event, ToolCallInfo
 from .options import ParserOptions
 from .selector import Selector, compile_selector
@@ -47,6 +54,7 @@ __all__ = [
     "SelectorError",
     "StreamError",
     "StreamParser",
+    "StreamWarning",
     "ToolCall",
     "ToolCallInfo",
     "TruncatedError",

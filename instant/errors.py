@@ -10,6 +10,8 @@
 - :class:`RefusalError`: the model refused to answer (OpenAI ``refusal``); the text is
   attached.
 - :class:`StreamError`: the stream itself reported an error (an ``error`` event).
+- :class:`StreamWarning` (a ``UserWarning``, not an exception): a stream held an event of
+  a type instant does not know, in a family it reads (a newer API's event); it was skipped.
 - :class:`SelectorError` (a ``ValueError``): a malformed selector expression.
 """
 
@@ -127,6 +129,11 @@ class StreamError(RuntimeError):
 
     def __reduce__(self) -> Any:
         return (type(self), (self.args[0] if self.args else "", self.error))
+
+
+class StreamWarning(UserWarning):
+    """A stream held an event of a type instant does not know (say, one a newer API added)
+    in a family it reads; the event was skipped. Warned once per type and stream."""
 
 
 class SelectorError(ValueError):

@@ -1,4 +1,5 @@
-"""A local stand-in for the OpenAI and Anthropic streaming APIs, for tests (not a test file).
+"""A local stand-in for the OpenAI and Anthropic streaming APIs, for tests (not a test file);
+Gemini, Vertex AI, Bedrock, Ollama and Mistral are answered by ``tests/provider_server.py``.
 
 ``SSEServer`` is a threaded HTTP/1.1 server on 127.0.0.1 (ephemeral port, standard library only)
 that answers ``POST /v1/chat/completions``, ``/v1/responses`` and ``/v1/messages`` with a scripted
@@ -551,6 +552,12 @@ class _Handler(BaseHTTPRequestHandler):
             owner.requests.append(
                 Request(path, body, {k.lower(): v for k, v in self.headers.items()})
             )
+        from tests import provider_server  # Gemini, Vertex, Bedrock, Ollama, Mistral
+
+        other = provider_server.route(path, body)
+        if other is not None:
+            self._stream(other[0], iter(other[1]))
+            return
         api = ROUTES.get(path)
         frames = frames_for(api, body) if api and body.get("stream") else None
         if frames is None:
@@ -559,20 +566,28 @@ class _Handler(BaseHTTPRequestHandler):
                 f"unknown route {path}, or not a stream (stream={body.get('stream')!r})",
             )
             return
+        if api == "messages":
+            request_id = ("request-id", "req_011CSHoEeqs5C35K2UUqR7Fy")
+        else:
+            request_id = ("x-request-id", "req_ba8d3f05e2a1a1d3b0e9e1f7c5a4d2c1")
+        blobs = (encode_frame(frame) for frame in frames)
+        self._stream("text/event-stream; charset=utf-8", blobs, request_id)
+
+    def _stream(self, content_type: str, blobs: Iterator[bytes], *headers: tuple[str, str]) -> None:
+        """A 200 response whose body is ``blobs``, each in two HTTP chunks, a short pause
+        between blobs."""
+        owner = self.server.owner
         self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
-        if api == "messages":
-            self.send_header("request-id", "req_011CSHoEeqs5C35K2UUqR7Fy")
-        else:
-            self.send_header("x-request-id", "req_ba8d3f05e2a1a1d3b0e9e1f7c5a4d2c1")
+        for name, value in headers:
+            self.send_header(name, value)
         self.end_headers()
         try:
-            for frame in frames:
+            for data in blobs:
                 if owner.stopping.is_set():
                     raise ConnectionAbortedError("server shutting down")
-                data = encode_frame(frame)
                 half = len(data) // 2
                 for part in (data[:half], data[half:]):
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
@@ -631,14 +646,35 @@ class SSEServer:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def mistral_server_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/mistral"
+
+    @property
     def env(self) -> dict[str, str]:
-        """Environment variables that point ``OpenAI()`` / ``Anthropic()`` (no arguments,
-        as in the README's examples) at this server."""
+        """Environment variables that point the SDKs' clients, made with no arguments as in
+        the README's examples, at this server: ``OpenAI()``, ``Anthropic()``,
+        ``genai.Client()`` (Gemini, and Vertex AI with ``vertexai=True``),
+        ``boto3.client("bedrock-runtime")``, ``ollama.chat``; the Mistral SDK reads no
+        base URL from the environment: the README passes ``MISTRAL_SERVER_URL`` itself."""
         return {
             "OPENAI_BASE_URL": self.openai_base_url,
             "OPENAI_API_KEY": "test",
             "ANTHROPIC_BASE_URL": self.anthropic_base_url,
             "ANTHROPIC_API_KEY": "test",
+            "GOOGLE_GEMINI_BASE_URL": self.base_url,
+            "GOOGLE_VERTEX_BASE_URL": self.base_url,
+            "GOOGLE_API_KEY": "test",
+            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.base_url,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "OLLAMA_HOST": self.base_url,
+            "MISTRAL_API_KEY": "test",
+            "MISTRAL_SERVER_URL": self.mistral_server_url,
         }
 
     def start(self) -> SSEServer:

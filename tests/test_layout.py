@@ -41,6 +41,8 @@ RANKS = {
     "instant._core.fastloop": 14,
     "instant._core.parser": 15,
     "instant._core": 16,
+    "instant.streams.providers": 19,
+    "instant.streams.wire": 19,
     "instant.streams.chunks": 20,
     "instant.streams._pump": 20,
     "instant.streams.parser": 21,

@@ -31,6 +31,9 @@ examples:
   instant parse reply.txt --select 'items.[].name.$done' --format values
                                             one line per item name, as each completes
   cat replies.jsonl | instant parse --multiple --format values
+  curl -N https://api.openai.com/v1/chat/completions ... | instant parse
+                                            a provider's raw stream (server-sent events):
+                                            each event decoded, the reply's events printed
 
 exit status: 0 ok, 1 parse error (reported as FILE:LINE:COLUMN: message), 2 usage error,
 141 when the reader closed the pipe early. `python -m instant` is the same command; with no
@@ -52,6 +55,12 @@ output formats:
           (shortened to {SHOWN} characters), e.g.  delta  items.[].name  [0]  "Bre"
   values  one JSON line per value: the final value of each document, as each document
           completes; with --select, the value of each selected done event.
+
+raw API streams: what `curl -N` prints of a streaming API (server-sent events: `data: {{...}}`
+lines; Ollama's JSON lines) is decoded event by event, and the events of the reply inside
+are printed (those of tool-call arguments carry "tool_call"). It is told from a reply by its
+first characters (`data: {{`, `event:`; an Ollama line followed by another), or asked for
+with --sse / --ndjson (--wire text: never).
 
 errors: events parsed before the error are printed first, then on stderr
 FILE:LINE:COLUMN: message, the offending line and a caret under the column (FILE is
@@ -124,6 +133,28 @@ def build_parser() -> argparse.ArgumentParser:
         default="jsonl",
         help="jsonl (default): one JSON object per event; pretty: readable lines; "
         "values: final values only",
+    )
+    p.add_argument(
+        "--wire",
+        choices=["auto", "text", "sse", "ndjson"],
+        default="auto",
+        help="what the input is: the reply itself (text), or a provider's raw stream as "
+        "curl -N prints it (sse: server-sent events; ndjson: JSON lines, as Ollama's), "
+        "decoded event by event; auto (default) tells from the first characters",
+    )
+    p.add_argument(
+        "--sse",
+        dest="wire",
+        action="store_const",
+        const="sse",
+        help="the same as --wire sse: read each 'data: {...}' event of an API's stream",
+    )
+    p.add_argument(
+        "--ndjson",
+        dest="wire",
+        action="store_const",
+        const="ndjson",
+        help="the same as --wire ndjson",
     )
     p.add_argument(
         "--full",

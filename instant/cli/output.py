@@ -58,6 +58,8 @@ def jsonl_line(event: Event, full: bool = False) -> str:
         record["complete_value"] = event["complete_value"]
     if "document" in event:
         record["document"] = event["document"]
+    if "tool_call" in event:  # the arguments of a tool call (a provider's raw stream)
+        record["tool_call"] = event["tool_call"]
     return dumps(record)
 
 
@@ -68,6 +70,9 @@ def pretty_line(event: Event) -> str:
     if len(shown) > SHOWN:
         shown = shown[: SHOWN - 1] + "…"
     parts = [f"{kind:<5}"]
+    if "tool_call" in event:
+        call = event["tool_call"]
+        parts.append(f"call {call['index']} {call['name']}:")
     if "document" in event:
         parts.append(f"#{event['document']}")
     parts.append(event["key"] or "(root)")

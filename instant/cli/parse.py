@@ -3,7 +3,8 @@
 Reads its input with :func:`os.read`, which returns whatever a pipe holds as soon as it
 holds anything, feeds those bytes to a :class:`~instant.Parser` (which takes UTF-8 split
 anywhere) and writes the events of each read at once, flushed: a consumer downstream sees a
-model's reply while it is still being written, not at end of input.
+model's reply while it is still being written, not at end of input. A provider's raw stream
+(server-sent events, JSON lines) is handed to :mod:`.parse_wire`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 from .._core.parser import Parser
 from ..errors import ParseError, SelectorError
 from .output import Output, error_report, formatter
+from .parse_wire import parse_wire, sniff
 
 OK, PARSE_ERROR, USAGE_ERROR = 0, 1, 2
 READ_SIZE = 65536  # the most one os.read takes; a pipe returns what it holds, often less
@@ -59,6 +61,13 @@ def cmd_parse(args: argparse.Namespace, out: Output) -> int:
     if args.file == "-" and os.isatty(fd):
         sys.stderr.write("instant parse: reading JSON from the terminal (end with Ctrl-D)\n")
     try:
+        held, found = sniff(fd, getattr(args, "wire", "auto"), args.multiple)
+        if found in ("sse", "ndjson"):  # a provider's raw stream: decode it (parse_wire.py)
+            return parse_wire(fd, held, found, args, out, name)
+        for data in held:
+            events = parser.feed(data)
+            if events:
+                out.write(write(events))
         while data := os.read(fd, READ_SIZE):
             events = parser.feed(data)
             if events:

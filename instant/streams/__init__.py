@@ -3,8 +3,12 @@
 A chunk travels down this folder in one direction::
 
     source ─▶ _pump ─▶ driver ─▶ parser.StreamParser ─▶ chunks.ChunkReader ─▶ instant.Parser
+                                         │ (raw SSE / JSON lines: wire)
 
 - :mod:`.chunks` reads a raw chunk by its shape (text, SDK objects, dicts), no SDK imported;
+  each provider's shapes are in :mod:`.providers`;
+- :mod:`.wire` decodes a provider's raw stream (server-sent events, JSON lines) into the
+  JSON of its events, and tells it from a model's reply;
 - :mod:`.parser` (:class:`StreamParser`) feeds the reply text and each tool call's arguments
   to their own :class:`~instant.Parser`, with no I/O;
 - :mod:`._pump` is the only code that reads a source, sync or async, and closes it on every

@@ -33,7 +33,7 @@ beyond one chunk's outputs, and nothing is read ahead of the consumer.
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator, Mapping
 from typing import Any, Generic, Protocol, TypeVar
 
 __all__ = ["Driver", "Mapped", "Source", "apump", "chunks_of", "pump"]
@@ -68,12 +68,24 @@ class Driver(Protocol[T]):
 
 
 def chunks_of(source: Any, where: str) -> Any:
-    """``source`` as something to iterate: a whole ``str``/``bytes`` is one chunk.
+    """``source`` as something to iterate: a whole ``str``/``bytes`` is one chunk, a boto3
+    response (a dict with a ``"stream"``, as ``converse_stream()`` returns) its stream.
 
-    Raises ``TypeError`` (naming ``where``) for what is neither text nor an iterable.
+    Raises ``TypeError`` (naming ``where``) for what is neither text nor an iterable, and
+    for any other dict (iterating one would read its keys as text).
     """
     if isinstance(source, (str, bytes, bytearray, memoryview)):
         return (source,)
+    if isinstance(source, Mapping):
+        inner = source.get("stream")
+        if inner is not None and not isinstance(inner, (str, bytes, Mapping)):
+            if hasattr(inner, "__iter__") or hasattr(inner, "__aiter__"):
+                return inner
+        raise TypeError(
+            f"{where} takes a model stream (an iterable or async iterable of chunks), not a "
+            f"dict (with keys {sorted(map(str, source))[:5]}); a boto3 response is read through "
+            "its 'stream'"
+        )
     if hasattr(source, "__aiter__") or hasattr(source, "__iter__"):
         return source
     raise TypeError(

@@ -21,6 +21,7 @@ from ..events import Event
 from ..options import ParserOptions, Unpack, check
 from ._pump import Source, apump, chunks_of, pump
 from .parser import StreamParser, ToolCall
+from .wire import Wire
 
 __all__ = ["AsyncEventStream", "EventDriver", "EventStream", "open_stream", "stream"]
 
@@ -90,6 +91,13 @@ class _Stream:
         """Why the provider says the reply ended, normalised: ``"stop"``, ``"length"``,
         ``"content_filter"``, ``"tool_calls"``, or its own word; ``None`` if it did not say."""
         return self._core.finish_reason
+
+    @property
+    def wire(self) -> str | None:
+        """What the source turned out to be: ``"text"`` (the reply), ``"sse"`` or ``"ndjson"``
+        (a provider's raw stream, decoded), ``"objects"`` (SDK chunks or dicts); ``None``
+        before the first chunk says."""
+        return self._core.wire
 
     @property
     def refusal(self) -> str | None:
@@ -172,33 +180,47 @@ class AsyncEventStream(_Stream):
 
 
 @overload
-def stream(source: AsyncIterable[Any], **options: Unpack[ParserOptions]) -> AsyncEventStream: ...
+def stream(
+    source: AsyncIterable[Any], *, wire: Wire = "auto", **options: Unpack[ParserOptions]
+) -> AsyncEventStream: ...
 @overload
 def stream(
-    source: Iterable[Any] | str | bytes, **options: Unpack[ParserOptions]
+    source: Iterable[Any] | str | bytes, *, wire: Wire = "auto", **options: Unpack[ParserOptions]
 ) -> EventStream: ...
 def stream(
-    source: Iterable[Any] | AsyncIterable[Any] | str | bytes, **options: Unpack[ParserOptions]
+    source: Iterable[Any] | AsyncIterable[Any] | str | bytes,
+    *,
+    wire: Wire = "auto",
+    **options: Unpack[ParserOptions],
 ) -> EventStream | AsyncEventStream:
     """The events of a model stream, as they are parsed.
 
     ``source`` is an iterable (you get an iterator) or an async iterable (you get an async
     iterator) of ``str``/``bytes`` or of SDK chunk objects (see :mod:`instant.streams.chunks`);
-    a whole ``str``/``bytes`` is one chunk. ``options`` are :class:`~instant.Parser`'s. Tool
-    calls are parsed one parser per call and their events carry
-    ``tool_call = {"index", "id", "name"}``.
+    a whole ``str``/``bytes`` is one chunk; a boto3 response (a dict with a ``"stream"``) is
+    read as its stream. ``options`` are :class:`~instant.Parser`'s. Tool calls are parsed
+    one parser per call and their events carry ``tool_call = {"index", "id", "name"}``.
+
+    Text chunks are the reply itself, or a provider's raw stream as ``curl -N`` prints it:
+    ``wire="sse"`` (server-sent events), ``wire="ndjson"`` (JSON lines), ``wire="text"``
+    (the reply, never decoded); the default ``"auto"`` tells them apart from the first
+    characters (see :class:`~instant.streams.wire.Sniffer`).
     """
-    return open_stream("instant.stream()", source, options)
+    return open_stream("instant.stream()", source, options, wire=wire)
 
 
 def open_stream(
-    where: str, source: Any, options: ParserOptions, asynchronous: bool = False
+    where: str,
+    source: Any,
+    options: ParserOptions,
+    asynchronous: bool = False,
+    wire: Wire = "auto",
 ) -> EventStream | AsyncEventStream:
     """:func:`stream` for the entry points built on it: ``where`` names the caller in
     errors, ``asynchronous`` asks for an :class:`AsyncEventStream` even over a sync source."""
     check(where, options)
     source = chunks_of(source, where)
-    core = StreamParser(**options)
+    core = StreamParser(wire=wire, **options)
     if asynchronous or hasattr(source, "__aiter__"):
         return AsyncEventStream(source, core)
     return EventStream(source, core)

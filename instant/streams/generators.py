@@ -90,7 +90,8 @@ class PairsDriver:
             if self.complete:
                 out.append(_FINALLY)
             return out, err
-        out = _instant(events)
+        out = [("response:delta", core.chunk_text)] if core.chunk_text else []
+        out.extend(_instant(events))
         if self.complete:
             out.append(("response:done_origin", core.last_chunk))
         out.append(("response:done", core.text))

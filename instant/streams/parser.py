@@ -19,6 +19,9 @@ from ..errors import ParseError, RefusalError
 from ..events import Event, ToolCallInfo
 from ..options import ParserOptions, Unpack
 from .chunks import CallPiece, ChunkReader, Finish, Refusal
+from .wire import WIRES, Decoded, Decoder, Sniffer, Wire, decoder_for
+
+_TEXT = (str, bytes, bytearray, memoryview)
 
 __all__ = ["StreamParser", "ToolCall"]
 
@@ -57,11 +60,25 @@ class StreamParser:
     or prose around tool calls) is a normal reply: :attr:`value` stays ``None`` and the
     reply is in :attr:`text`. One-shot calls that need a value (``instant.parse``,
     ``stream_model``) raise ``ParseError`` (kind ``no_json``) for it.
+
+    ``wire`` says what text chunks are: ``"text"`` the reply itself, ``"sse"`` a provider's
+    raw server-sent events, ``"ndjson"`` its JSON lines (each event decoded and read like
+    the SDK's chunk), ``"auto"`` (the default) tells them apart from the first characters
+    (:class:`~.wire.Sniffer`); :attr:`wire` says what it found.
     """
 
-    def __init__(self, **options: Unpack[ParserOptions]) -> None:
+    def __init__(self, *, wire: Wire = "auto", **options: Unpack[ParserOptions]) -> None:
+        if wire not in WIRES:
+            raise ValueError(f"wire must be one of {', '.join(map(repr, WIRES))}, not {wire!r}")
         self._options = options
         self._reader = ChunkReader()
+        # while sniffing: the Sniffer and the text chunks held; then the decoder, if any
+        self._wire: Sniffer | Decoder | None = decoder_for(wire)
+        if wire == "auto":
+            self._wire = Sniffer(ndjson=not options.get("multiple"))
+        self.wire: str | None = None if wire == "auto" else wire
+        self._held: list[Any] = []
+        self._sniff_bytes: codecs.IncrementalDecoder | None = None
         self.parser = Parser(**options)
         self.tool_calls: list[ToolCall] = []
         self._text: list[str] = []
@@ -91,7 +108,7 @@ class StreamParser:
     def feed(self, chunk: Any) -> list[Event]:
         """Events for one raw chunk. Raises ParseError (with ``.events``) on bad input."""
         self.last_chunk = chunk
-        if chunk.__class__ is str:  # the common case, kept short
+        if chunk.__class__ is str and self._wire is None:  # the common case, kept short
             self.chunk_text = chunk
             if not chunk:
                 return []
@@ -99,7 +116,25 @@ class StreamParser:
             return self.parser.feed(chunk)
         events: list[Event] = []
         texts: list[str] = []
-        for piece in self._reader.read(chunk):
+        if self._wire is None:
+            self._read(chunk, events, texts)
+        elif isinstance(self._wire, Sniffer):
+            self._sniff(chunk, events, texts)
+        else:
+            self._decode(chunk, events, texts)
+        self.chunk_text = "".join(texts)
+        if self.chunk_text:
+            self._text.append(self.chunk_text)
+        return events
+
+    def _read(self, chunk: Any, events: list[Event], texts: list[str]) -> None:
+        """Feed the pieces of one chunk (text, an SDK object, a decoded event)."""
+        try:
+            pieces = self._reader.read(chunk)
+        except ParseError as err:  # Vertex partialArgs out of order, a bad Bedrock chunk
+            err.events = events + err.events
+            raise
+        for piece in pieces:
             if isinstance(piece, CallPiece):
                 self._feed_call(piece, events)
                 continue
@@ -116,10 +151,70 @@ class StreamParser:
             else:
                 texts.append(piece)
             self._feed(self.parser, piece, events, None)
-        self.chunk_text = "".join(texts)
-        if self.chunk_text:
-            self._text.append(self.chunk_text)
-        return events
+
+    # -- raw server-sent events and JSON lines --------------------------------------------
+
+    def _sniff(self, chunk: Any, events: list[Event], texts: list[str]) -> None:
+        """Hold text chunks until their first characters say what they are."""
+        assert isinstance(self._wire, Sniffer)
+        if isinstance(chunk, _TEXT):
+            self._held.append(chunk)
+            if isinstance(chunk, str):
+                text = chunk
+            else:
+                if self._sniff_bytes is None:
+                    self._sniff_bytes = codecs.getincrementaldecoder("utf-8")("replace")
+                text = self._sniff_bytes.decode(bytes(chunk))
+            found = self._wire.push(text)
+            if found is not None:
+                self._decided(found, events, texts)
+            return
+        # an SDK object: nothing to decode (text chunks before it were the reply's)
+        self._decided("text" if self._held else "objects", events, texts)
+        self._read(chunk, events, texts)
+
+    def _decided(self, found: str, events: list[Event], texts: list[str]) -> None:
+        """What the stream is: "text", "sse", "ndjson" or "objects"; read what was held."""
+        self.wire = found
+        self._wire = decoder_for(found)
+        held, self._held = self._held, []
+        for chunk in held:
+            if self._wire is None:
+                self._read(chunk, events, texts)
+            else:
+                self._decode(chunk, events, texts)
+
+    def _decode(self, chunk: Any, events: list[Event], texts: list[str]) -> None:
+        """One chunk of raw SSE / JSON lines: read each event it completes."""
+        if not isinstance(chunk, _TEXT):  # an SDK object among the lines: read it as such
+            self._read(chunk, events, texts)
+            return
+        assert self._wire is not None and not isinstance(self._wire, Sniffer)
+        self._read_decoded(self._wire.feed(chunk), events, texts)
+
+    def _read_decoded(self, decoded: list[Decoded], events: list[Event], texts: list[str]) -> None:
+        for item in decoded:
+            if item.error is not None:  # the stream is broken here: what came before is read
+                item.error.events = events + item.error.events
+                raise item.error
+            try:
+                self._read(item.value, events, texts)
+            except TypeError as err:  # an event of no shape we know
+                raise self._unknown_event(item, err, events) from None
+
+    @staticmethod
+    def _unknown_event(item: Decoded, err: TypeError, events: list[Event]) -> ParseError:
+        shown = repr(item.value)
+        error = ParseError(
+            f"the event at line {item.line} is not one instant can read ({err})",
+            offset=item.offset,
+            line=item.line,
+            column=item.column,
+            excerpt=shown[:60],
+            pointer=0,
+        )
+        error.events = events
+        return error
 
     def close(self) -> list[Event]:
         """The stream ended: finish every document, reply text first, then the calls.
@@ -127,6 +222,16 @@ class StreamParser:
         Raises :class:`~instant.RefusalError` if the model refused and wrote no JSON.
         """
         events: list[Event] = []
+        texts: list[str] = []
+        if isinstance(self._wire, Sniffer):
+            self._decided(self._wire.finish(), events, texts)
+        if self._wire is not None and not isinstance(self._wire, Sniffer):
+            self._read_decoded(self._wire.close(), events, texts)
+        # the reply text that only the end told (held while its first characters said
+        # nothing, or an event without the blank line after it)
+        self.chunk_text = "".join(texts)
+        if self.chunk_text:
+            self._text.append(self.chunk_text)
         if self._refusal and self.parser.value is None and not self.tool_calls:
             raise RefusalError(self.refusal or "")
         try:

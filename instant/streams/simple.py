@@ -9,15 +9,20 @@ from .._core.parser import Parser
 from ..events import Event
 from ..options import ParserOptions, Unpack, check
 from .eventstream import EventStream, open_stream
+from .wire import Sniffer, Wire
 
 __all__ = ["iter_events", "parse"]
 
 
-def parse(text: str | bytes | Iterable[Any], **options: Unpack[ParserOptions]) -> Any:
+def parse(
+    text: str | bytes | Iterable[Any], *, wire: Wire = "auto", **options: Unpack[ParserOptions]
+) -> Any:
     """The final value of a whole model reply (``multiple=True``: the list of documents).
 
     ``text`` is the reply (``str`` or UTF-8 ``bytes``), or a sync stream of chunks (an SDK
-    stream, a list of pieces), read to its end. Lenient by default: finds the JSON inside
+    stream, a list of pieces), read to its end. A provider's raw stream (server-sent events,
+    JSON lines) is decoded as :func:`instant.stream` does (``wire``, by default told from
+    the first characters). Lenient by default: finds the JSON inside
     prose, fences and think blocks, and completes a truncated reply. Raises
     :class:`~instant.ParseError` on bad input. ``options`` are :class:`~instant.Parser`'s
     (``select`` changes nothing here: the value is always the whole document). No event is
@@ -27,6 +32,16 @@ def parse(text: str | bytes | Iterable[Any], **options: Unpack[ParserOptions]) -
     options.setdefault("snapshots", False)
     if isinstance(text, (bytearray, memoryview)):
         text = bytes(text)
+    if isinstance(text, (str, bytes)) and wire != "text":
+        if wire == "auto":
+            sniffer = Sniffer(ndjson=not options.get("multiple"))
+            head = text[:65536]
+            sniffer.push(head if isinstance(head, str) else head.decode("utf-8", "replace"))
+            found = sniffer.finish()
+        else:
+            found = wire
+        if found != "text":
+            text = (text,)
     if isinstance(text, (str, bytes)):
         parser = Parser(**options)
         parser.feed(text)
@@ -37,7 +52,7 @@ def parse(text: str | bytes | Iterable[Any], **options: Unpack[ParserOptions]) -
             "instant.parse() reads a sync source; for an async one use "
             "`async for event in instant.stream(source)` and then its .value"
         )
-    events = open_stream("instant.parse()", text, options)
+    events = open_stream("instant.parse()", text, options, wire=wire)
     assert isinstance(events, EventStream)
     for _ in events:
         pass

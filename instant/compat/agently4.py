@@ -17,10 +17,10 @@ full_data     the whole document so far (instant's ``complete_value``)
 ============  ===================================================================
 
 As in Agently 4, the document itself gets no event (its ``path`` would be ``""``): the
-final document is the last event's ``full_data``. A number, ``true`` or ``false`` comes as
-a ``delta`` whose ``delta`` is its text (``str(value)``) right before its ``done``, as
-Agently 4 sends them, but only once it is complete (Agently 4 also sends the digits of a
-number cut between chunks, ``1`` then ``14``; instant never hands out a partial number).
+final document is the last event's ``full_data``. Only strings have ``delta`` events: a
+number, ``true``, ``false`` or ``null`` gets its ``done`` once complete (Agently 4 also sent
+the text of a number as deltas while it was still being read, ``1`` then ``14``: a partial
+number is not a value, and instant never hands one out).
 
 The key helpers of Agently 4's agent (``get_key_result``, ``wait_keys``,
 ``on_key``/``when_key`` + ``start_waiter``) are here as functions of a source and a
@@ -41,7 +41,7 @@ from typing import Any, Literal, overload
 from ..errors import SelectorError
 from ..events import Event, key_segment
 from ..options import ParserOptions, Unpack, check
-from ..streams._pump import Driver, Source, apump, chunks_of, pump
+from ..streams._pump import Driver, Mapped, Source, apump, chunks_of, pump
 from ..streams.eventstream import EventDriver
 from ..streams.parser import StreamParser
 
@@ -117,52 +117,15 @@ def _item(event: Event, event_type: Literal["delta", "done"], delta: str | None)
     )
 
 
-def to_v4(event: Event) -> list[StreamingData]:
-    """The Agently 4 items of one event: none for the root and for ``start`` events, a
-    ``delta`` then a ``done`` for a number or ``true``/``false`` (see the module)."""
+def to_v4(event: Event) -> StreamingData | None:
+    """The Agently 4 item of one event (``None`` for the document's own completion and for
+    ``start`` events, which Agently 4 does not send)."""
     kind = event["event"]
     if not event["path"] or kind == "start":
-        return []
+        return None
     if kind == "delta":
-        return [_item(event, "delta", event["delta"])]
-    value = event["value"]
-    done = _item(event, "done", None)
-    if value is None or value.__class__ in (str, dict, list):
-        return [done]
-    return [_item(event, "delta", str(value)), done]
-
-
-class _ItemsDriver:
-    """Events as Agently 4 items (sans-I/O): :class:`~instant.streams.eventstream.EventDriver`
-    with each event through :func:`to_v4`."""
-
-    def __init__(self, core: StreamParser) -> None:
-        self.inner = EventDriver(core)
-
-    @property
-    def stopped(self) -> bool:
-        return self.inner.stopped
-
-    @staticmethod
-    def _map(events: list[Event]) -> list[StreamingData]:
-        out: list[StreamingData] = []
-        for event in events:
-            out.extend(to_v4(event))
-        return out
-
-    def begin(self) -> list[StreamingData]:
-        return []
-
-    def feed(self, chunk: Any) -> tuple[list[StreamingData], BaseException | None]:
-        events, err = self.inner.feed(chunk)
-        return self._map(events), err
-
-    def close(self) -> tuple[list[StreamingData], BaseException | None]:
-        events, err = self.inner.close()
-        return self._map(events), err
-
-    def fail(self, exc: BaseException) -> list[StreamingData]:
-        return []
+        return _item(event, "delta", event["delta"])
+    return _item(event, "done", None)
 
 
 def _options(where: str, options: ParserOptions) -> ParserOptions:
@@ -189,7 +152,7 @@ def instant_generator(source: Any, **options: Unpack[ParserOptions]) -> Any:
     """The stream's events as Agently 4 items (an async generator for an async iterable),
     as ``get_generator(type="instant")`` gives them. Assumes an object (``expect``)."""
     where = "instant.compat.agently4.instant_generator()"
-    return _run(where, source, _ItemsDriver(StreamParser(**_options(where, options))))
+    return _run(where, source, Mapped(EventDriver(StreamParser(**_options(where, options))), to_v4))
 
 
 def ainstant_generator(
@@ -197,7 +160,7 @@ def ainstant_generator(
 ) -> AsyncIterator[StreamingData]:
     """Async :func:`instant_generator` (``get_async_generator(type="instant")``)."""
     where = "instant.compat.agently4.ainstant_generator()"
-    driver = _ItemsDriver(StreamParser(**_options(where, options)))
+    driver = Mapped(EventDriver(StreamParser(**_options(where, options))), to_v4)
     return _run(where, source, driver, True)  # type: ignore[no-any-return]
 
 

@@ -1065,3 +1065,36 @@ def test_stream_to_context_reports_truncation_and_finish_reason() -> None:
     )
     assert [ev.msg for ev in seen if isinstance(ev, ProgressEvent)] == [cut[:12], cut[12:]]
     assert [ev.key for ev in seen if isinstance(ev, InstantEvent) and ev.is_complete][-1] == ""
+
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+README_BUGS = {
+    "lost_repeated_text": "repeats inside a string",
+    "empty_string_dropped": "empty strings dropped",
+    "empty_string_as_null": "or completed as",
+    "container_done_early": "with a partial value",
+    "children_dropped": "the values inside it never reported",
+    "lone_surrogates": "two lone\nsurrogates",
+    "done_before_last_text": "before its last text",
+    "number_done_early": "a number\ncompleted before it ended",
+}
+
+
+def test_the_readme_states_the_differences_as_measured() -> None:
+    section = README[README.index("### The seed systems") :]
+    section = section[: section.index("\n## ")]
+    v3 = Counter(kind for *_, kind in V3_BUGS)
+    v4 = Counter(kind for *_, kind in V4_BUGS)
+    for kind, phrase in README_BUGS.items():
+        assert kind in KINDS
+        after = section[section.index(phrase) :]
+        said = after[after.index("(") + 1 : after.index(")")]
+        counts = dict(part.split(": ") for part in said.split(", "))
+        assert counts == {
+            **({"v3": str(v3[kind])} if v3[kind] else {}),
+            **({"v4": str(v4[kind])} if v4[kind] else {}),
+        }, kind
+    assert f"{V3_COUNTS['late_done']} completions late" in section
+    assert f"{V3_COUNTS['container_before_children']} containers before" in section
+    assert f"{V4_COUNTS['literal_done_at_last_letter']} times in the corpus" in section
+    assert f"{len(CORPUS)} replies in 3 chunkings" in section

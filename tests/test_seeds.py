@@ -1098,3 +1098,46 @@ def test_the_readme_states_the_differences_as_measured() -> None:
     assert f"{V3_COUNTS['container_before_children']} containers before" in section
     assert f"{V4_COUNTS['literal_done_at_last_letter']} times in the corpus" in section
     assert f"{len(CORPUS)} replies in 3 chunkings" in section
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        agently.instant_generator,
+        agently.generator,
+        agently.complete_generator,
+        lambda s: agently.instant_keys_generator(s, "list_b.[].key_3"),
+        agently4.instant_generator,
+        lambda s: agently4.wait_keys(s, ["list_b[*].key_3"]),
+    ],
+)
+def test_leaving_a_compat_generator_early_closes_the_source(make: Callable[..., Any]) -> None:
+    raw = raw_of(("seed_v3_keys", "tokens"))
+    src = Closing(raw)
+    gen = make(src)
+    next(iter(gen))
+    gen.close()
+    assert src.closed
+
+    async def main() -> None:
+        asrc = AClosing(raw)
+        agen = make(asrc)
+        await agen.__anext__()
+        await agen.aclose()
+        assert asrc.closed
+
+    run(main())
+
+
+def test_a_source_error_reaches_the_compat_consumer_after_finally() -> None:
+    def broken() -> Iterator[str]:
+        yield '{"a": "x'
+        raise ConnectionError("reset")
+
+    seen = []
+    with pytest.raises(ConnectionError):
+        for name, _ in agently.complete_generator(broken()):
+            seen.append(name)
+    assert seen[-1] == "response:finally" and "response:done" not in seen
+    with pytest.raises(ConnectionError):
+        list(agently4.instant_generator(broken()))

@@ -674,6 +674,15 @@ def test_compat_layers_assume_an_object() -> None:
     pieces = ["See [1] and [2]", " for details.\n", '{"answer": 4', "2}"]
     assert [e["key"] for e in agently.instant_generator(pieces)] == ["answer", ""]
     assert [e.path for e in agently4.instant_generator(pieces)] == ["answer"]
+    # keys as Agently wrote them: the names as written, whatever they hold
+    odd = ['{"x y": {"a.b": [1]}}']
+    assert [e["key"] for e in agently.instant_generator(odd)] == [
+        "x y.a.b.[]",
+        "x y.a.b",
+        "x y",
+        "",
+    ]
+    assert [e.path for e in agently4.instant_generator(odd)] == ["x y.a.b[0]", "x y.a.b", "x y"]
     # expect= may still be given
     assert [e["key"] for e in agently.instant_generator(["[1, 2]"], expect="array")][-1] == ""
 
@@ -904,12 +913,14 @@ def test_key_helpers_stop_early_and_take_wildcards_and_async_sources() -> None:
             agently4.KeyWaiter()
             .on_key("list_b[*].key_3", upper)
             .on_key("dict_a.key_2", lambda v: v + 1)
+            .on_key("list_b[1].key_3", len)
             .async_start_waiter(stream())
         )
         assert results == [
             ("dict_a.key_2", 42, 43),
             ("list_b[0].key_3", "alpha", "ALPHA"),
             ("list_b[1].key_3", "beta", "BETA"),
+            ("list_b[1].key_3", "beta", 4),
         ]
 
     run(main())

@@ -337,11 +337,14 @@ class KeyWaiter:
         return _keys_driver(where, list(self._handlers), options, False)
 
     def _handlers_of(self, path: str) -> list[Handler]:
-        found = self._handlers.get(path)
-        if found is not None:
-            return found
-        wild = re.sub(r"\[\d+\]", "[*]", path)
-        return self._handlers.get(wild, [])
+        """The handlers of every key that ``path`` is (exactly, or through a ``[*]``)."""
+        found: list[Handler] = []
+        for key, handlers in self._handlers.items():
+            if key == path or (
+                "[*]" in key and re.fullmatch(re.escape(key).replace(r"\[\*\]", r"\[\d+\]"), path)
+            ):
+                found.extend(handlers)
+        return found
 
     def start_waiter(
         self, source: Iterable[Any] | str | bytes, **options: Unpack[ParserOptions]

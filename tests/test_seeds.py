@@ -1152,3 +1152,4 @@ def test_a_source_error_reaches_the_compat_consumer_after_finally() -> None:
     assert seen[-1] == "response:finally" and "response:done" not in seen
     with pytest.raises(ConnectionError):
         list(agently4.instant_generator(broken()))
+    assert f"v3: {V3_COUNTS['late_text']} strings, v4: {V4_COUNTS['late_text']}" in section

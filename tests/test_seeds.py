@@ -1109,6 +1109,7 @@ def test_the_readme_states_the_differences_as_measured() -> None:
     assert f"{V3_COUNTS['container_before_children']} containers before" in section
     assert f"{V4_COUNTS['literal_done_at_last_letter']} times in the corpus" in section
     assert f"{len(CORPUS)} replies in 3 chunkings" in section
+    assert f"v3: {V3_COUNTS['late_text']} strings, v4: {V4_COUNTS['late_text']}" in section
 
 
 @pytest.mark.parametrize(
@@ -1152,4 +1153,3 @@ def test_a_source_error_reaches_the_compat_consumer_after_finally() -> None:
     assert seen[-1] == "response:finally" and "response:done" not in seen
     with pytest.raises(ConnectionError):
         list(agently4.instant_generator(broken()))
-    assert f"v3: {V3_COUNTS['late_text']} strings, v4: {V4_COUNTS['late_text']}" in section

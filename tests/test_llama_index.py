@@ -74,8 +74,8 @@ class TripWorkflow(Workflow):
         source = self.reply()
         if asyncio.iscoroutine(source):
             source = await source
-        plan = await stream_to_context(ctx, source)
-        return Answered(plan=plan)
+        reply = await stream_to_context(ctx, source)
+        return Answered(plan=reply.value)
 
     @step
     async def finish(self, ctx: Context, ev: Answered) -> StopEvent:
@@ -164,8 +164,8 @@ def test_select_and_parser_options_pass_through() -> None:
     class SelectWorkflow(Workflow):
         @step
         async def only(self, ctx: Context, ev: StartEvent) -> StopEvent:
-            value = await stream_to_context(ctx, REPLY, select="days.[].see.[].$done")
-            return StopEvent(result=value)
+            reply = await stream_to_context(ctx, REPLY, select="days.[].see.[].$done")
+            return StopEvent(result=reply.value)
 
     async def main() -> tuple[list[Any], Any]:
         handler = SelectWorkflow(timeout=TIMEOUT).run()
@@ -189,7 +189,7 @@ def test_an_error_in_the_source_fails_the_step_after_the_events_before_it() -> N
     class BrokenWorkflow(Workflow):
         @step
         async def only(self, ctx: Context, ev: StartEvent) -> StopEvent:
-            return StopEvent(result=await stream_to_context(ctx, broken()))
+            return StopEvent(result=(await stream_to_context(ctx, broken())).value)
 
     async def main() -> list[Any]:
         handler = BrokenWorkflow(timeout=TIMEOUT).run()

@@ -124,7 +124,7 @@ CONSUMERS: dict[str, Callable[[Any], Any]] = {
 
 def started(item: Any) -> bool:
     """Whether an output can only come after a chunk was read (not response:start)."""
-    return item != ("response:start", None)
+    return not (isinstance(item, tuple) and item[0] == "response:start")
 
 
 def run_sync(consume: Callable[[Any], Any], src: Any, stop_after: int | None = None) -> list[Any]:

@@ -831,7 +831,9 @@ def test_agently4_items_read_like_agently4s() -> None:
         "wildcard_path": "list_b[*].key_3",
         "indexes": (1,),
         "event_type": "done",
-        "full_data": {"list_b": [{"key_3": "ab"}, {"key_3": 7}]},
+        # the document as of the chunk's last event, as Agently 4's full_data is the
+        # document as of the chunk
+        "full_data": {"list_b": [{"key_3": "ab"}, {"key_3": 7}], "n": True},
     }
     assert done.model_dump() == done.to_dict()
     assert [i.path for i in items if i.is_complete] == [

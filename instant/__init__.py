@@ -30,12 +30,17 @@ from .streams.generators import (
     instant_generator,
     instant_keys_generator,
 )
+from .streams.items import AsyncItems, Items, ItemValidationError, aitems, items
 from .streams.simple import iter_events, parse
+from .streams.tap import SyncTap, Tap, tap, tap_sync
 
 __all__ = [
     "AsyncEventStream",
+    "AsyncItems",
     "Event",
     "EventStream",
+    "ItemValidationError",
+    "Items",
     "ModelValidationError",
     "ParseError",
     "Parser",
@@ -47,6 +52,8 @@ __all__ = [
     "SelectorError",
     "StreamError",
     "StreamParser",
+    "SyncTap",
+    "Tap",
     "ToolCall",
     "ToolCallInfo",
     "TruncatedError",
@@ -55,17 +62,21 @@ __all__ = [
     "agenerator",
     "ainstant_generator",
     "ainstant_keys_generator",
+    "aitems",
     "astream_model",
     "compile_selector",
     "complete_generator",
     "generator",
     "instant_generator",
     "instant_keys_generator",
+    "items",
     "iter_events",
     "parse",
     "schema_prompt",
     "stream",
     "stream_model",
+    "tap",
+    "tap_sync",
 ]
 
 # loaded on first use (instant.models imports pydantic)

@@ -109,6 +109,7 @@ def finish_reason(raw: Any) -> str | None:
     text = text if isinstance(text, str) else str(text)
     return _FINISH.get(text, text)
 
+
 _EXPECTED = (
     "str or bytes, or a chunk of the OpenAI (chat completions or Responses), Anthropic, "
     "LangChain or LlamaIndex SDKs, or the same shapes as dicts"

@@ -471,7 +471,8 @@ class TapCore:
         subs = self.subs
         for event in events:
             if event["event"] != "start":
-                key = doc_key(event)
+                call = event.get("tool_call")
+                key = (0 if call is None else call["index"] + 1, event.get("document", 0))
                 doc = docs.get(key)
                 if doc is None:
                     extra: dict[str, Any] = {
@@ -551,6 +552,18 @@ class TapCore:
 
 
 _NONE = object()
+
+
+def _dispatch(tap: TapCore, driver: TapDriver, events: list[Event]) -> None:
+    """One chunk's events to the handles; the end of the tap if ``until=`` stopped it."""
+    if events:
+        try:
+            tap.dispatch(events)
+        except Exception as exc:  # pragma: no cover - a bug: fail the handles, never hang them
+            tap.end("failed", exc)
+            raise
+    if driver.stopped:
+        tap.end("stopped")
 
 
 # ------------------------------------------------------------------------------ async
@@ -734,13 +747,14 @@ class Tap(_TapBase):
                 except Exception as exc:  # the source or the parser failed; source closed
                     tap.end("failed", exc)
                     break
-                tap.dispatch(events)
-                if driver.stopped:
-                    tap.end("stopped")
+                self._dispatch(events)
                 self._wake()
         finally:
             self._reader = None
             self._wake()
+
+    def _dispatch(self, events: list[Event]) -> None:
+        _dispatch(self._tap, self._driver, events)
 
     def _wake(self) -> None:
         ended = self._tap.ending is not None
@@ -870,9 +884,7 @@ class SyncTap(_TapBase):
             except BaseException:  # Ctrl-C: the pump closed the source
                 tap.end("closed")
                 raise
-            tap.dispatch(events)
-            if driver.stopped:
-                tap.end("stopped")
+            _dispatch(tap, driver, events)
 
     def close(self) -> None:
         """Stop reading and close the source; handles not done end."""

@@ -478,3 +478,39 @@ def test_handles_asked_at_any_point_get_the_documents_values(
     assert ["".join(d) for d in late_deltas] == [v for _, v in strings]
     matches = instant.compile_selector("*").matches
     assert list(t.items("*")) == [v for p, v in post_order(value) if matches(done_event(p, v))]
+
+
+def test_handles_over_several_documents_and_tool_calls() -> None:
+    # multiple=True: an items handle runs to the end of the stream, across the documents
+    t = instant.tap_sync(['{"a": 1}\n{"a": 2, "b": [1]}\n{"b": [3', ", 4]}"], multiple=True)
+    assert t.value("b.[]?1") == 4
+    assert list(t.items("a")) == [1, 2] and list(t.items("b.[]")) == [1, 3, 4]
+    assert t.document() == [{"a": 1}, {"a": 2, "b": [1]}, {"b": [3, 4]}]
+
+    def call(index: int, args: str, name: str = "") -> dict[str, Any]:
+        tool: dict[str, Any] = {"index": index, "function": {"arguments": args}}
+        if name:
+            tool.update(id=f"c{index}", function={"name": name, "arguments": args})
+        return {"choices": [{"index": 0, "delta": {"tool_calls": [tool]}}]}
+
+    chunks = [
+        {"choices": [{"index": 0, "delta": {"content": '{"cities": ["Paris", "Tokyo"]}'}}]},
+        call(0, '{"ci', "weather"),
+        call(1, '{"city": "Tok', "time"),
+        call(0, 'ty": "Paris"'),
+        call(1, 'yo", "hours": [9'),
+        call(0, ', "unit": "c"}'),
+        call(1, ", 17]}"),
+    ]
+
+    async def main() -> None:
+        src = ACounting(chunks)
+        t = instant.tap(src)
+        cities = t.items("city")  # in the tool calls' arguments: ends with the stream
+        assert await t.value("cities.[]?1") == "Tokyo" and src.pulled == 1
+        assert await t.value("unit") == "c" and src.pulled == 6
+        assert [c async for c in cities] == ["Paris", "Tokyo"]
+        assert [h async for h in t.items("hours.[]")] == [9, 17]  # asked late
+        assert t.tool_calls[1].value == {"city": "Tokyo", "hours": [9, 17]}
+
+    run(main())

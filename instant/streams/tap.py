@@ -10,9 +10,12 @@
 
 Handles: ``t.value(selector, model=None)`` (awaitable: the first value the selector selects,
 at its ``done``), ``t.deltas(selector)`` (the text of the first string it selects, piece by
-piece), ``t.items(selector, model=None, on_invalid="raise")`` (every value it selects; the
-loop ends as soon as no more can come, by the rule of :mod:`.until`: ``steps.[]`` ends when
-``steps`` is done), ``t.document()`` (the whole reply, at the end). :func:`tap_sync` gives the
+piece), ``t.items(selector, model=None, on_invalid="raise")`` (every value it selects, in
+the reply and in tool calls' arguments; the loop ends as soon as no more can come in the
+reply's document, by the rule of :mod:`.until`: ``steps.[]`` ends when ``steps`` is done;
+with ``multiple=True``, or for a term like ``**.url``, at the end of the stream),
+``t.document()`` (the whole reply, at the end). "First" is first in the order values are
+done; a handle asked for late looks through the documents in the order they began. :func:`tap_sync` gives the
 same for a sync source (``value()`` and ``document()`` return the value; the others are
 iterators). A value the reply never holds raises ``KeyError`` at the end of the stream.
 
@@ -277,15 +280,21 @@ class _ItemsSub(_QueueSub):
     __slots__ = ("check", "on_invalid", "settle")
 
     def __init__(
-        self, selector: str | Selector, check: Validator | None, on_invalid: OnInvalid
+        self,
+        selector: str | Selector,
+        check: Validator | None,
+        on_invalid: OnInvalid,
+        ends_early: bool,
     ) -> None:
         super().__init__(selector, done_only(selector, "items()"))
         self.check = check
         self.on_invalid = on_invalid
         parts = fixed_parts(selector)
-        # the loop ends when no more items can come (module until); never for a term that
-        # names values anywhere in the document: that one ends with the stream
-        self.settle = Settle(parts) if all(p.steps for p in parts) else None
+        # the loop ends when no more items can come in the reply's document (module until);
+        # never for a term that names values anywhere in it, nor when more documents may
+        # follow (multiple=True): those end with the stream
+        early = ends_early and all(p.steps for p in parts)
+        self.settle = Settle(parts) if early else None
 
     def offer(self, event: Event) -> bool:
         if event["event"] != "done":
@@ -311,7 +320,7 @@ class _ItemsSub(_QueueSub):
                     value = _SKIP
             if value is not _SKIP:
                 self.queue.append(value)
-        if self.settle is not None and self.settle.seen(event):
+        if self.settle is not None and "tool_call" not in event and self.settle.seen(event):
             self.finished = True
             return True
         return new
@@ -698,7 +707,9 @@ class Tap(_TapBase):
         self, selector: str | Selector, model: Any = None, *, on_invalid: OnInvalid = "raise"
     ) -> Stream[Any]:
         """Every value ``selector`` selects, each at its done (see :func:`instant.items`)."""
-        sub = _ItemsSub(selector, validator(model), _on_invalid(on_invalid))
+        sub = _ItemsSub(
+            selector, validator(model), _on_invalid(on_invalid), not self._stream.parser.multiple
+        )
         self._tap.add(sub)
         return Stream(self, sub)
 
@@ -853,7 +864,9 @@ class SyncTap(_TapBase):
         self, selector: str | Selector, model: Any = None, *, on_invalid: OnInvalid = "raise"
     ) -> SyncStream[Any]:
         """Every value ``selector`` selects, each at its done."""
-        sub = _ItemsSub(selector, validator(model), _on_invalid(on_invalid))
+        sub = _ItemsSub(
+            selector, validator(model), _on_invalid(on_invalid), not self._stream.parser.multiple
+        )
         with self._lock:
             self._tap.add(sub)
         return SyncStream(self, sub)

@@ -281,6 +281,14 @@ def test_a_dropped_tap_closes_its_source() -> None:
     assert src.closed == 1 and src.pulled < len(CHUNKS)
 
 
+def test_a_dropped_sync_tap_closes_its_source_at_once() -> None:
+    src = Counting(CHUNKS)
+    t = instant.tap_sync(src)
+    assert t.value("title") == DOC["title"]
+    del t
+    assert src.closed == 1 and src.pulled == at("title")
+
+
 def test_a_dropped_handle_is_forgotten() -> None:
     async def main() -> None:
         t = instant.tap(ACounting(CHUNKS))

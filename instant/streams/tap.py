@@ -15,9 +15,10 @@ the reply and in tool calls' arguments; the loop ends as soon as no more can com
 reply's document, by the rule of :mod:`.until`: ``steps.[]`` ends when ``steps`` is done;
 with ``multiple=True``, or for a term like ``**.url``, at the end of the stream),
 ``t.document()`` (the whole reply, at the end). "First" is first in the order values are
-done; a handle asked for late looks through the documents in the order they began. :func:`tap_sync` gives the
-same for a sync source (``value()`` and ``document()`` return the value; the others are
-iterators). A value the reply never holds raises ``KeyError`` at the end of the stream.
+done; a handle asked for late looks through the documents in the order they began.
+:func:`tap_sync` gives the same for a sync source (``value()`` and ``document()`` return the
+value; the others are iterators). A value the reply never holds raises ``KeyError`` at the
+end of the stream.
 
 **Who reads the source.** Nothing is read until a handle is awaited. A handle that needs
 more starts the tap's *reader* (an asyncio task; for :func:`tap_sync`, the waiting thread

@@ -37,12 +37,17 @@ from .streams.generators import (
     instant_generator,
     instant_keys_generator,
 )
+from .streams.items import AsyncItems, Items, ItemValidationError, aitems, items
 from .streams.simple import iter_events, parse
+from .streams.tap import SyncTap, Tap, tap, tap_sync
 
 __all__ = [
     "AsyncEventStream",
+    "AsyncItems",
     "Event",
     "EventStream",
+    "ItemValidationError",
+    "Items",
     "ModelValidationError",
     "ParseError",
     "Parser",
@@ -55,6 +60,8 @@ __all__ = [
     "StreamError",
     "StreamParser",
     "StreamWarning",
+    "SyncTap",
+    "Tap",
     "ToolCall",
     "ToolCallInfo",
     "TruncatedError",
@@ -63,17 +70,21 @@ __all__ = [
     "agenerator",
     "ainstant_generator",
     "ainstant_keys_generator",
+    "aitems",
     "astream_model",
     "compile_selector",
     "complete_generator",
     "generator",
     "instant_generator",
     "instant_keys_generator",
+    "items",
     "iter_events",
     "parse",
     "schema_prompt",
     "stream",
     "stream_model",
+    "tap",
+    "tap_sync",
 ]
 
 # loaded on first use (instant.models imports pydantic)

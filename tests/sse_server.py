@@ -16,7 +16,10 @@ The request's ``model`` field picks the scenario (any other model name: see
   Anthropic and the Responses API stream one block / output item after the other, as they do;
 * ``"tools_only"`` -- the two tool calls and no text at all (Chat Completions' usual shape);
 * ``"error"`` -- the start of :data:`ERROR_PIECES`, then the API's mid-stream error event;
-* ``"long"``  -- a JSON array of 400 small objects, to see an early ``break`` hang up.
+* ``"long"``  -- a JSON array of 400 small objects, to see an early ``break`` hang up;
+* ``"orders"`` -- structured output (:data:`ORDERS_VALUE`: orders with lines, one line's
+  ``qty`` not a number), in 5-character pieces; also chosen by a ``json_schema`` response
+  format named ``"orders"``.
 
 Every SSE frame is cut in two HTTP chunks (``Transfer-Encoding: chunked``), each written and
 flushed on its own, so the SDKs' decoders see frames split across reads; a short pause
@@ -123,7 +126,20 @@ LONG_PIECES = (
     ["["] + [f'{{"i": {i}}}, ' for i in range(LONG_ITEMS - 1)] + [f'{{"i": {LONG_ITEMS - 1}}}]']
 )
 
-SCENARIOS = ("text", "json", "tools", "tools_only", "error", "long")
+#: the orders scenario: nested items (orders.[].lines.[]), one of them invalid for a model
+ORDERS_VALUE = {
+    "customer": "Ada",
+    "orders": [
+        {"id": "A1", "lines": [{"sku": "tea", "qty": 2}, {"sku": "cup", "qty": 1}]},
+        {"id": "B2", "lines": [{"sku": "pot", "qty": "one"}]},
+        {"id": "C3", "lines": [{"sku": "lid", "qty": 3}]},
+    ],
+    "note": "Leave the parcel at the door.",
+}
+_ORDERS_TEXT = json.dumps(ORDERS_VALUE)
+ORDERS_PIECES = [_ORDERS_TEXT[i : i + 5] for i in range(0, len(_ORDERS_TEXT), 5)]
+
+SCENARIOS = ("text", "json", "tools", "tools_only", "error", "long", "orders")
 MODEL_NAMES = {
     "chat": "gpt-4o-mini-2024-07-18",
     "responses": "gpt-4.1-2025-04-14",
@@ -140,6 +156,7 @@ def _text_pieces(scenario: str) -> list[str]:
         "tools_only": [],
         "error": ERROR_PIECES[:ERROR_SENT],
         "long": LONG_PIECES,
+        "orders": ORDERS_PIECES,
     }[scenario]
 
 
@@ -494,14 +511,20 @@ ROUTES = {
 
 def scenario_of(body: dict[str, Any]) -> str:
     """The scenario a request asks for: its ``model`` when that names one; otherwise (a real
-    model name, as in the README's examples) ``"tools"`` if it offers tools, ``"json"`` if
-    it asks for JSON (``response_format`` / ``text.format``), else ``"text"``."""
+    model name, as in the README's examples) ``"tools"`` if it offers tools, the scenario a
+    ``json_schema`` response format is named after, ``"json"`` if it asks for JSON
+    (``response_format`` / ``text.format``), else ``"text"``."""
     model = body.get("model")
     if model in SCENARIOS:
         return str(model)
     if body.get("tools"):
         return "tools"
     response_format = body.get("response_format") or (body.get("text") or {}).get("format") or {}
+    # a structured-output schema named after a scenario (Chat: json_schema.name; Responses:
+    # format.name)
+    named = (response_format.get("json_schema") or {}).get("name") or response_format.get("name")
+    if response_format.get("type") == "json_schema" and named in SCENARIOS:
+        return str(named)
     if response_format.get("type") in ("json_object", "json_schema"):
         return "json"
     return "text"

@@ -119,6 +119,8 @@ CONSUMERS: dict[str, Callable[[Any], Any]] = {
     ),
     "agently v3 events": lambda src: agently.instant_generator(src),
     "agently v3 pairs": lambda src: agently.generator(src),
+    "items": lambda src: instant.items(src, "**"),
+    "stream until": lambda src: instant.stream(src, until="missing"),
 }
 
 

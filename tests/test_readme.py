@@ -91,6 +91,7 @@ BENCH_ARGS = {
     "bench_core.py": ["--quick", "--sizes", "4K"],
     "bench_selector.py": ["--quick", "--size", "16K"],
     "bench_models.py": ["--quick", "--sizes", "16K"],
+    "bench_items.py": ["--quick", "--sizes", "16K"],
     "compare.py": ["--quick", "--sizes", "1K", "--only", "instant Parser()"],
 }
 
@@ -175,8 +176,14 @@ def test_readme_shell_line(command: str, tmp_path: Path) -> None:
     if bench:
         args = [a for a in bench.group(2).split() if a != "--quick"]
         run = subprocess.run(
-            [sys.executable, f"benchmarks/{bench.group(1)}", *args, *BENCH_ARGS[bench.group(1)],
-             "--out", str(tmp_path)],
+            [
+                sys.executable,
+                f"benchmarks/{bench.group(1)}",
+                *args,
+                *BENCH_ARGS[bench.group(1)],
+                "--out",
+                str(tmp_path),
+            ],
             cwd=README.parent,
             capture_output=True,
             text=True,

@@ -13,7 +13,11 @@ A chunk travels down this folder in one direction::
   to their own :class:`~instant.Parser`, with no I/O;
 - :mod:`._pump` is the only code that reads a source, sync or async, and closes it on every
   way out; each consumer is a sans-I/O *driver* on it: :mod:`.eventstream` (events),
-  :mod:`.generators` (Agently-style pairs), :mod:`instant.models` (partial models), ...;
+  :mod:`.generators` (Agently-style pairs), :mod:`.items` (each value at a path, at its
+  done), :mod:`.tap` (handles awaited before their value is written),
+  :mod:`instant.models` (partial models), ...;
+- :mod:`.until`: when a selector is "done" (``until=`` early stops, the end of an items
+  handle);
 - :mod:`.simple`: ``parse`` and ``iter_events``.
 """
 

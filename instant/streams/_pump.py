@@ -11,9 +11,10 @@ every way out of the loop:
 way out                                       what closes the source
 ============================================  ============================================
 the source ends                               the pump, before the last outputs
-a driver error (``ParseError``, ...)          the pump, before raising it
+a driver error (``ParseError``, ...)          the pump, before the outputs that precede it
 the source raises                             the pump (after ``driver.fail(exc)``'s outputs)
-the driver stops early (``driver.stopped``)   the pump, at once: no further chunk is read
+the driver stops early (``driver.stopped``)   the pump, at once, before that chunk's outputs
+                                              are handed out: no further chunk is read
 the consumer breaks or raises (GeneratorExit  the generator's ``finally`` when it is closed
 at the pending ``yield``), Ctrl-C             or dropped (at once in CPython for a sync one)
 (``KeyboardInterrupt``), task cancellation
@@ -141,13 +142,16 @@ def pump(source: Source[Any], driver: Driver[T]) -> Generator[T, None, None]:
             feed = driver.feed
             for chunk in chunks:
                 out, err = feed(chunk)
+                if err is not None or driver.stopped:
+                    source.close()  # before the last outputs: no token more than needed
+                    if out:
+                        yield from out
+                    break
                 if out:
                     yield from out
                     # let go of the outputs before the next chunk: events nobody kept hold
                     # no snapshot, so the parser need not copy for them
                     out = _NOTHING
-                if err is not None or driver.stopped:
-                    break
             else:
                 source.close()
                 out, err = driver.close()
@@ -177,11 +181,14 @@ async def apump(source: Source[Any], driver: Driver[T]) -> AsyncGenerator[T, Non
                 chunks = source.iterator = src.__aiter__()
                 async for chunk in chunks:
                     out, err = feed(chunk)
+                    if err is not None or driver.stopped:
+                        await source.aclose()  # before the last outputs
+                        for item in out:
+                            yield item
+                        break
                     for item in out:
                         yield item
                     out = item = _NOTHING  # see pump()
-                    if err is not None or driver.stopped:
-                        break
                 else:
                     await source.aclose()
                     out, err = driver.close()
@@ -190,11 +197,14 @@ async def apump(source: Source[Any], driver: Driver[T]) -> AsyncGenerator[T, Non
             else:
                 for chunk in _sync_iter(source, src):
                     out, err = feed(chunk)
+                    if err is not None or driver.stopped:
+                        await source.aclose()  # before the last outputs
+                        for item in out:
+                            yield item
+                        break
                     for item in out:
                         yield item
                     out = item = _NOTHING  # see pump()
-                    if err is not None or driver.stopped:
-                        break
                 else:
                     await source.aclose()
                     out, err = driver.close()

@@ -3,7 +3,9 @@
 :class:`EventDriver` is the sans-I/O consumer (a :class:`~.parser.StreamParser` whose
 errors are handed over as values); :class:`EventStream` and :class:`AsyncEventStream` put it
 on a source with :func:`~._pump.pump` / :func:`~._pump.apump`, which read one chunk only when
-the consumer wants the next event and close the source on every way out.
+the consumer wants the next event and close the source on every way out. ``until=`` stops the
+stream early (see :mod:`.until`): the driver cuts the chunk's events after the stopping one
+and says ``stopped``, and the pump closes the source at once.
 
 Cost: over :meth:`StreamParser.feed`, one driver call per chunk and one generator resume per
 event; nothing is buffered beyond the events of one chunk.
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from types import TracebackType
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 from .._core.parser import Parser
 from ..errors import ParseError, RefusalError
@@ -21,6 +23,7 @@ from ..events import Event
 from ..options import ParserOptions, Unpack, check
 from ._pump import Source, apump, chunks_of, pump
 from .parser import StreamParser, ToolCall
+from .until import Gate, UntilSpec, plan
 from .wire import Wire
 
 __all__ = ["AsyncEventStream", "EventDriver", "EventStream", "open_stream", "stream"]
@@ -30,46 +33,74 @@ class EventDriver:
     """A :class:`StreamParser` as a pump driver: events out, a ``ParseError`` as a value.
 
     The events the failing call produced are handed out first and the error's ``events``
-    emptied, so a consumer that catches it has seen each event exactly once.
+    emptied, so a consumer that catches it has seen each event exactly once. With a
+    :class:`~.until.Gate` (``until=``), each chunk's events pass through it, and the driver
+    is ``stopped`` once it says so (an error after the stopping event is not raised: the
+    stream had what it asked for before it).
     """
 
-    stopped = False
-
-    def __init__(self, core: StreamParser) -> None:
+    def __init__(self, core: StreamParser, gate: Gate | None = None) -> None:
         self.core = core
+        self.gate = gate
+        self.stopped = False
 
     def begin(self) -> list[Event]:
         return []
 
     def feed(self, chunk: Any) -> tuple[list[Event], BaseException | None]:
+        gate = self.gate
+        if gate is None:
+            try:
+                return self.core.feed(chunk), None
+            except ParseError as err:
+                events, err.events = err.events, []
+                return events, err
         try:
-            return self.core.feed(chunk), None
+            events = gate(self.core.feed(chunk))
         except ParseError as err:
-            events, err.events = err.events, []
-            return events, err
+            events, err.events = gate(err.events), []
+            self.stopped = gate.stopped
+            return events, None if self.stopped else err
+        self.stopped = gate.stopped
+        return events, None
 
     def close(self) -> tuple[list[Event], BaseException | None]:
+        gate = self.gate
         try:
-            return self.core.close(), None
+            events = self.core.close()
         except ParseError as err:
             events, err.events = err.events, []
-            return events, err
+            return (events if gate is None else gate.kept(events)), err
         except RefusalError as err:
             return [], err
+        # the source has ended: nothing to stop (until= looks at what is read, not at the
+        # completion of a truncated document)
+        return (events if gate is None else gate.kept(events)), None
 
     def fail(self, exc: BaseException) -> list[Event]:
         return []
+
+
+class _Stoppable(Protocol):
+    @property
+    def stopped(self) -> bool: ...
 
 
 class _Stream:
     """What both stream classes tell about the stream parsed so far."""
 
     _core: StreamParser
+    _driver: _Stoppable
 
     @property
     def value(self) -> Any:
         """The reply's document so far (``None`` if there is none yet)."""
         return self._core.value
+
+    @property
+    def stopped_early(self) -> bool:
+        """Whether ``until=`` stopped the stream (the source was closed before its end)."""
+        return bool(self._driver.stopped)
 
     @property
     def text(self) -> str:
@@ -119,10 +150,11 @@ class EventStream(_Stream):
     also for a stream that was never iterated.
     """
 
-    def __init__(self, source: Any, core: StreamParser) -> None:
+    def __init__(self, source: Any, core: StreamParser, gate: Gate | None = None) -> None:
         self._core = core
         self._source: Source[Any] = Source(source)
-        self._events = pump(self._source, EventDriver(core))
+        self._driver = driver = EventDriver(core, gate)
+        self._events = pump(self._source, driver)
 
     def __iter__(self) -> Iterator[Event]:
         return self._events
@@ -151,10 +183,11 @@ class AsyncEventStream(_Stream):
     finalises the iterator.
     """
 
-    def __init__(self, source: Any, core: StreamParser) -> None:
+    def __init__(self, source: Any, core: StreamParser, gate: Gate | None = None) -> None:
         self._core = core
         self._source: Source[Any] = Source(source)
-        self._events = apump(self._source, EventDriver(core))
+        self._driver = driver = EventDriver(core, gate)
+        self._events = apump(self._source, driver)
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self._events
@@ -181,16 +214,25 @@ class AsyncEventStream(_Stream):
 
 @overload
 def stream(
-    source: AsyncIterable[Any], *, wire: Wire = "auto", **options: Unpack[ParserOptions]
+    source: AsyncIterable[Any],
+    *,
+    wire: Wire = "auto",
+    until: UntilSpec | None = None,
+    **options: Unpack[ParserOptions],
 ) -> AsyncEventStream: ...
 @overload
 def stream(
-    source: Iterable[Any] | str | bytes, *, wire: Wire = "auto", **options: Unpack[ParserOptions]
+    source: Iterable[Any] | str | bytes,
+    *,
+    wire: Wire = "auto",
+    until: UntilSpec | None = None,
+    **options: Unpack[ParserOptions],
 ) -> EventStream: ...
 def stream(
     source: Iterable[Any] | AsyncIterable[Any] | str | bytes,
     *,
     wire: Wire = "auto",
+    until: UntilSpec | None = None,
     **options: Unpack[ParserOptions],
 ) -> EventStream | AsyncEventStream:
     """The events of a model stream, as they are parsed.
@@ -205,8 +247,12 @@ def stream(
     ``wire="sse"`` (server-sent events), ``wire="ndjson"`` (JSON lines), ``wire="text"``
     (the reply, never decoded); the default ``"auto"`` tells them apart from the first
     characters (see :class:`~instant.streams.wire.Sniffer`).
+
+    ``until`` (a selector, or a function of an event) stops the stream early: once every
+    path it names is done (see :mod:`instant.streams.until`), the stream closes the
+    source, hands out the events up to the stopping one and ends, with ``stopped_early``.
     """
-    return open_stream("instant.stream()", source, options, wire=wire)
+    return open_stream("instant.stream()", source, options, wire=wire, until=until)
 
 
 def open_stream(
@@ -215,12 +261,14 @@ def open_stream(
     options: ParserOptions,
     asynchronous: bool = False,
     wire: Wire = "auto",
+    until: UntilSpec | None = None,
 ) -> EventStream | AsyncEventStream:
     """:func:`stream` for the entry points built on it: ``where`` names the caller in
     errors, ``asynchronous`` asks for an :class:`AsyncEventStream` even over a sync source."""
     check(where, options)
     source = chunks_of(source, where)
-    core = StreamParser(wire=wire, **options)
+    opts, gate = plan(where, options, until)
+    core = StreamParser(wire=wire, **opts)
     if asynchronous or hasattr(source, "__aiter__"):
-        return AsyncEventStream(source, core)
-    return EventStream(source, core)
+        return AsyncEventStream(source, core, gate)
+    return EventStream(source, core, gate)

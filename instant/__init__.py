@@ -34,9 +34,12 @@ from .streams.simple import iter_events, parse
 
 __all__ = [
     "AsyncEventStream",
+    "Done",
     "Event",
     "EventStream",
+    "InvalidSubtree",
     "ModelValidationError",
+    "NotNull",
     "ParseError",
     "Parser",
     "ParserOptions",
@@ -47,9 +50,11 @@ __all__ = [
     "SelectorError",
     "StreamError",
     "StreamParser",
+    "Streaming",
     "ToolCall",
     "ToolCallInfo",
     "TruncatedError",
+    "WithState",
     "__version__",
     "acomplete_generator",
     "agenerator",
@@ -65,27 +70,40 @@ __all__ = [
     "parse",
     "schema_prompt",
     "stream",
+    "stream_config",
     "stream_model",
 ]
 
 # loaded on first use (instant.models imports pydantic)
 _LAZY = frozenset(
     (
+        "Done",
+        "InvalidSubtree",
         "ModelValidationError",
+        "NotNull",
         "Partial",
         "PartialModel",
+        "Streaming",
+        "WithState",
         "astream_model",
         "schema_prompt",
+        "stream_config",
         "stream_model",
     )
 )
 
 if _typing.TYPE_CHECKING:
+    from .models import Done as Done
+    from .models import InvalidSubtree as InvalidSubtree
     from .models import ModelValidationError as ModelValidationError
+    from .models import NotNull as NotNull
     from .models import Partial as Partial
     from .models import PartialModel as PartialModel
+    from .models import Streaming as Streaming
+    from .models import WithState as WithState
     from .models import astream_model as astream_model
     from .models import schema_prompt as schema_prompt
+    from .models import stream_config as stream_config
     from .models import stream_model as stream_model
 
 

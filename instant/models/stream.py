@@ -248,18 +248,22 @@ class ModelStream(Generic[ModelT]):
         return out
 
     def _count(self, data: str | bytes) -> None:
+        """Keep where the input ends (characters, lines, the last few characters)."""
         if isinstance(data, str):
             text = data
         else:
             if self._decoder is None:
                 self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
             text = self._decoder.decode(data)
-        n = len(text)
+        self._chars += len(text)
         if "\n" in text:
-            self._lines += text.count("\n")
-            self._last_nl = self._chars + text.rfind("\n")
-        self._chars += n
-        self._tail = text if n >= 30 else (self._tail + text)[-30:]
+            self._newlines(text)
+        tail = self._tail + text
+        self._tail = tail[-30:] if len(tail) > 90 else tail
+
+    def _newlines(self, text: str) -> None:
+        self._lines += text.count("\n")
+        self._last_nl = self._chars - len(text) + text.rfind("\n")
 
     def _parse(self, text: str | bytes, last: bool = False) -> None:
         try:
@@ -278,9 +282,21 @@ class ModelStream(Generic[ModelT]):
         On a :class:`~instant.ParseError` the events before it are applied first, so that
         :meth:`pending` gives the partial they make.
         """
-        if chunk.__class__ is str and self.tool_call is None:
-            self._count(chunk)
-            self._parse(chunk)
+        if chunk.__class__ is str and self.tool_call is None:  # the common case, inlined
+            self._chars += len(chunk)
+            if "\n" in chunk:
+                self._newlines(chunk)
+            tail = self._tail + chunk
+            self._tail = tail[-30:] if len(tail) > 90 else tail
+            try:
+                events = self.parser.feed(chunk)
+            except ParseError as err:
+                self.mirror.apply(err.events)
+                self._check()
+                raise
+            self.mirror.apply(events)
+            if self._closed:
+                self._check()
         else:
             for text in self._texts(chunk):
                 self._count(text)
@@ -293,8 +309,8 @@ class ModelStream(Generic[ModelT]):
             "offset": self._chars,
             "line": self._lines + 1,
             "column": self._chars - self._last_nl,
-            "excerpt": self._tail,
-            "pointer": len(self._tail),
+            "excerpt": self._tail[-30:],
+            "pointer": len(self._tail[-30:]),
             "kind": kind,
             **extra,
         }

@@ -185,6 +185,9 @@ def test_sets_tuples_dataclasses_typeddicts_and_extra_keys_stream() -> None:
     assert type(last.frozen) is frozenset and last.frozen == {7}
     assert last.model_extra == {"more": {"k": "vee"}}
     assert ({"more": {"k": "v"}}) in [p.model_extra for p in ps]  # extra keys stream too
+    field_ps, _ = partials(Bag, list(BAG), on="field")  # copies of a partial keep its extras
+    assert all(p.model_extra is not None for p in field_ps)
+    assert field_ps[-1].model_extra == {"more": {"k": "vee"}}
     legends = [p.legend for p in ps if p.legend]
     assert legends[0] == {"text": "h"}  # a TypedDict holds the keys seen so far
     assert issubclass(instant.Partial[Pixel], instant.PartialModel)

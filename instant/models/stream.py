@@ -32,6 +32,7 @@ from ..streams.chunks import CallPiece, ChunkReader, Finish, Refusal
 from .mirror import Mirror
 from .partial import ModelT, Partial, partial_model
 from .shapes import Path, adapter, construct
+from .shapes import _set_extra as set_extra
 from .shapes import _set_private as set_private
 
 __all__ = [
@@ -341,7 +342,9 @@ class ModelStream(Generic[ModelT]):
         if p is None:
             return None
         if p is self.last:  # nothing visible changed: a copy, the handed-out one stays as it is
+            extra = p.__pydantic_extra__
             p = construct(type(p), p.__dict__.copy(), set(p.__pydantic_fields_set__))
+            set_extra(p, extra)
         set_private(p, {"_completed": tuple(m.completed)})
         m.completed.clear()
         self.last = p

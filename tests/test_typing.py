@@ -76,6 +76,13 @@ def run(chunks: list[str]) -> list[str]:
 
 def as_partial(p: PartialTrip) -> instant.PartialModel:
     return p
+
+
+def spelled(p: instant.Partial[Trip]) -> instant.PartialModel:
+    # without the plugin its fields are Any; it is a PartialModel all the same
+    paths: tuple[tuple[str | int, ...], ...] = p.completed_paths
+    print(paths, instant.Partial[Trip](city="x").model_dump())
+    return p
 """
 
 BAD = """

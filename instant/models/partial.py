@@ -577,6 +577,8 @@ if TYPE_CHECKING:
         partial classes for any checker (README: Typed partials).
         """
 
+        def __init__(self, **data: Any) -> None: ...
+
         def __getattr__(self, name: str) -> Any: ...
 
 else:

@@ -129,6 +129,7 @@ def show(p: instant.Partial[Trip], r: instant.Partial[Stops]) -> instant.Partial
     if p.stops and p.stops[0]:
         reveal_type(p.stops[0].where)  # instant.models.partial.Partial[tests.typed_models.Coords] | None
         reveal_type(p.stops[0].label)  # instant.models.policy.Streaming[str]
+        reveal_type(p.stops[0].detours)  # instant.models.policy.Streaming[list[instant.models.partial.Partial[tests.typed_models.Stop] | None]]
     reveal_type(p.completed_paths)  # tuple[tuple[str | int, ...], ...]
     return p
 
@@ -250,6 +251,9 @@ def test_the_generated_module_is_the_runtime_classes(project: Path) -> None:
     assert "class PartialTrip(instant.PartialModel):" in source
     assert "    title: instant.Streaming[str] = instant.Streaming()" in source
     assert "    stops: list[PartialStop | None] | None = None" in source
+    assert (
+        "    detours: instant.Streaming[list[PartialStop | None]] = instant.Streaming()" in source
+    )
     stale = project / "stale.py"
     stale.write_text(source + "\n", encoding="utf-8")
     assert stubs_main(["tests.typed_models", "-o", str(stale), "--check"]) == 1

@@ -35,6 +35,7 @@ class Stop(BaseModel):
     minutes: int
     where: Coords | None = None
     label: Annotated[str, instant.WithState()] = ""  # called: the same policy
+    detours: Annotated[list[Stop], instant.WithState] = Field(default_factory=list)
 
 
 class Trip(BaseModel):

@@ -63,6 +63,9 @@ class _Renderer:
         args = typing.get_args(tp)
         if tp is Any or isinstance(tp, typing.TypeVar):
             return "typing.Any"
+        if isinstance(tp, typing.ForwardRef):  # a recursive reference inside Streaming[...]
+            found = [n for p, n in self.names.items() if p.__name__ == tp.__forward_arg__]
+            return found[0] if len(found) == 1 else "typing.Any"
         if tp is None or tp is type(None):
             return "None"
         if origin is Annotated:

@@ -113,10 +113,12 @@ from __future__ import annotations
 from typing import reveal_type
 
 import instant
-from tests.typed_models import Stops, Trip
+from tests.typed_models import Settings, Stops, Trip
 
 
-def show(p: instant.Partial[Trip], r: instant.Partial[Stops]) -> instant.PartialModel:
+def show(p: instant.Partial[Trip], r: instant.Partial[Stops], s: instant.Partial[Settings]) -> instant.PartialModel:
+    reveal_type(s.name)  # instant.models.policy.Streaming[str]
+    reveal_type(s.level)  # int | None
     reveal_type(p.city)  # str | None
     reveal_type(p.title)  # instant.models.policy.Streaming[str]
     reveal_type(p.stops)  # list[instant.models.partial.Partial[tests.typed_models.Stop] | None] | None
@@ -251,6 +253,7 @@ def test_the_generated_module_is_the_runtime_classes(project: Path) -> None:
     assert "class PartialTrip(instant.PartialModel):" in source
     assert "    title: instant.Streaming[str] = instant.Streaming()" in source
     assert "    stops: list[PartialStop | None] | None = None" in source
+    assert "    name: instant.Streaming[str] = instant.Streaming()" in source  # Settings' default
     assert (
         "    detours: instant.Streaming[list[PartialStop | None]] = instant.Streaming()" in source
     )

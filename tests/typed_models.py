@@ -54,3 +54,12 @@ class Trip(BaseModel):
 
 class Stops(RootModel[list[Stop]]):
     pass
+
+
+class Settings(BaseModel):
+    """Fields default to WithState (the model's config); ``level`` says otherwise."""
+
+    model_config = instant.stream_config(instant.WithState, frozen=True)
+
+    name: str
+    level: Annotated[int, instant.Done] = 0

@@ -574,7 +574,7 @@ if TYPE_CHECKING:
 
         Type checkers see a :class:`PartialModel`; the ``instant.mypy`` plugin gives mypy
         each field's partial type, and ``python -m instant.models.stubs`` writes named
-        partial classes for any checker (README: Typed partials).
+        partial classes for any checker (README: Types for checkers).
         """
 
         def __init__(self, **data: Any) -> None: ...

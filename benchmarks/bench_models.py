@@ -7,13 +7,21 @@ of records with text, lists, optional fields). Measured, per chunk:
 
 - ``Parser()`` (the default, snapshots on) and ``Parser(snapshots=False)``, events iterated;
 - ``stream_model(Report, chunks)``: a ``Partial[Report]`` after every chunk that changed
-  something, then the validated ``Report``; and the same with ``on="field"``.
+  something, then the validated ``Report``; the same with ``on="field"``; with
+  ``validate="subtree"`` (each ``Item``, ``Meta``, ``Source``, ``Step`` validated as it
+  closes); and into ``PolicyReport``, the same model with streaming policies on its fields
+  (``WithState`` title, ``Done`` summaries and scores, ``NotNull`` item ids).
 
 Before timing, the final ``Report`` is checked against ``Report.model_validate_json(text)``.
 Timings are best of N runs, interleaved across sizes in rounds, garbage collector off while
 the clock runs (see ``timing.py``).
 
     python benchmarks/bench_models.py [--sizes 64K,256K,1M] [--quick] [--gc] [--cpu]
+
+``--run NAME`` (``parser``, ``models``, ``field``, ``subtree``, ``policies`` or ``none``)
+prepares the first size and streams it once, untimed: for instruction counts, e.g.
+``valgrind --tool=callgrind python benchmarks/bench_models.py --sizes 64K --run models``
+less the same with ``--run none``.
 
 Prints a markdown table, writes it to ``benchmarks/results/models.md`` and, when matplotlib is
 installed, a log-log plot to ``benchmarks/results/models.png``.
@@ -29,6 +37,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -96,6 +105,32 @@ class Report(BaseModel):
     items: list[Item]
 
 
+class PolicyItem(BaseModel):
+    id: Annotated[int, instant.NotNull]
+    name: str
+    summary: Annotated[str, instant.Done]
+    score: float
+    count: int
+    active: bool
+    parent: int | None
+    tags: list[str]
+    values: Annotated[list[float], instant.Done]
+    meta: Meta
+    steps: list[Step] = Field(default_factory=list)
+    note: str | None = None
+
+
+class PolicyReport(BaseModel):
+    title: Annotated[str, instant.WithState]
+    answer: str
+    language: str
+    confidence: float
+    needs_review: bool
+    error: str | None
+    metadata: Metadata
+    items: list[PolicyItem]
+
+
 def parser_run(chunks: Sequence[str], snapshots: bool) -> Callable[[], None]:
     def run() -> None:
         p = instant.Parser(snapshots=snapshots)
@@ -109,12 +144,25 @@ def parser_run(chunks: Sequence[str], snapshots: bool) -> Callable[[], None]:
     return run
 
 
-def models_run(chunks: Sequence[str], on: str) -> Callable[[], None]:
+def models_run(
+    chunks: Sequence[str], on: str, model: type[BaseModel] = Report, validate: str = "final"
+) -> Callable[[], None]:
     def run() -> None:
-        for _p in instant.stream_model(Report, chunks, on=on):  # type: ignore[arg-type]
+        for _p in instant.stream_model(model, chunks, on=on, validate=validate):  # type: ignore[call-overload]
             pass
 
     return run
+
+
+def runs(chunks: Sequence[str]) -> dict[str, Callable[[], None]]:
+    return {
+        "on": parser_run(chunks, True),
+        "off": parser_run(chunks, False),
+        "models": models_run(chunks, "chunk"),
+        "field": models_run(chunks, "field"),
+        "subtree": models_run(chunks, "chunk", validate="subtree"),
+        "policies": models_run(chunks, "chunk", PolicyReport),
+    }
 
 
 @dataclass
@@ -134,12 +182,14 @@ def prepare(size: int, seed: int) -> Case:
     if out[-1] != Report.model_validate_json(text):
         raise AssertionError(f"{size}: the final Report differs from model_validate_json")
     n_field = sum(1 for _ in instant.stream_model(Report, chunks, on="field")) - 1
-    timings = {
-        "on": Timing(parser_run(chunks, True)),
-        "off": Timing(parser_run(chunks, False)),
-        "models": Timing(models_run(chunks, "chunk")),
-        "field": Timing(models_run(chunks, "field")),
-    }
+    subtree = list(instant.stream_model(Report, chunks, validate="subtree"))
+    if subtree[-1] != out[-1] or len(subtree) != len(out):
+        raise AssertionError(f"{size}: validate='subtree' found a valid document invalid")
+    if list(instant.stream_model(PolicyReport, chunks))[-1] != PolicyReport.model_validate_json(
+        text
+    ):
+        raise AssertionError(f"{size}: the final PolicyReport differs from model_validate_json")
+    timings = {name: Timing(fn) for name, fn in runs(chunks).items()}
     return Case(size, text, chunks, len(out) - 1, n_field, timings)
 
 
@@ -182,14 +232,16 @@ def render(cases: list[Case], args: argparse.Namespace) -> str:
     )
     out.append(
         "| size | chunks | partials | µs/chunk `Parser()` | µs/chunk `Parser(snapshots=False)` "
-        '| µs/chunk `stream_model` | ratio to `Parser()` | µs/chunk `on="field"` |'
+        '| µs/chunk `stream_model` | ratio to `Parser()` | µs/chunk `on="field"` '
+        '| µs/chunk `validate="subtree"` | µs/chunk with policies |'
     )
-    out.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for c in cases:
         out.append(
             f"| {_fmt_size(c.size)} | {len(c.chunks):,} | {c.partials:,} | {us(c, 'on'):.2f} | "
             f"{us(c, 'off'):.2f} | {us(c, 'models'):.2f} | "
-            f"{us(c, 'models') / us(c, 'on'):.2f}x | {us(c, 'field'):.2f} |"
+            f"{us(c, 'models') / us(c, 'on'):.2f}x | {us(c, 'field'):.2f} | "
+            f"{us(c, 'subtree'):.2f} | {us(c, 'policies'):.2f} |"
         )
     out.append(
         '\n"partials" is how many `Partial[Report]` the chunk mode hands out (a chunk that '
@@ -255,7 +307,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--cpu", action="store_true", help="time with process_time (CPU time)")
     ap.add_argument("--seed", type=int, default=0, help="document and chunking seed")
     ap.add_argument("--out", type=Path, default=HERE / "results", help="output directory")
+    ap.add_argument(
+        "--run",
+        choices=["parser", "models", "field", "subtree", "policies", "none"],
+        help="stream the first size once, untimed (for instruction counts), and exit",
+    )
     args = ap.parse_args(argv)
+    if args.run is not None:
+        size = parse_size(args.sizes.split(",")[0])
+        chunks = chunks_1_8(model_document(size, seed=args.seed), seed=args.seed)
+        instant.Partial[Report], instant.Partial[PolicyReport]  # noqa: B018 - made before the run
+        if args.run != "none":
+            runs(chunks)["on" if args.run == "parser" else args.run]()
+        return 0
     if args.cpu:
         use_cpu_time()
     cases = []

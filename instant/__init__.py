@@ -44,11 +44,14 @@ from .streams.tap import SyncTap, Tap, tap, tap_sync
 __all__ = [
     "AsyncEventStream",
     "AsyncItems",
+    "Done",
     "Event",
     "EventStream",
+    "InvalidSubtree",
     "ItemValidationError",
     "Items",
     "ModelValidationError",
+    "NotNull",
     "ParseError",
     "Parser",
     "ParserOptions",
@@ -60,11 +63,13 @@ __all__ = [
     "StreamError",
     "StreamParser",
     "StreamWarning",
+    "Streaming",
     "SyncTap",
     "Tap",
     "ToolCall",
     "ToolCallInfo",
     "TruncatedError",
+    "WithState",
     "__version__",
     "acomplete_generator",
     "agenerator",
@@ -82,6 +87,7 @@ __all__ = [
     "parse",
     "schema_prompt",
     "stream",
+    "stream_config",
     "stream_model",
     "tap",
     "tap_sync",
@@ -90,21 +96,33 @@ __all__ = [
 # loaded on first use (instant.models imports pydantic)
 _LAZY = frozenset(
     (
+        "Done",
+        "InvalidSubtree",
         "ModelValidationError",
+        "NotNull",
         "Partial",
         "PartialModel",
+        "Streaming",
+        "WithState",
         "astream_model",
         "schema_prompt",
+        "stream_config",
         "stream_model",
     )
 )
 
 if _typing.TYPE_CHECKING:
+    from .models import Done as Done
+    from .models import InvalidSubtree as InvalidSubtree
     from .models import ModelValidationError as ModelValidationError
+    from .models import NotNull as NotNull
     from .models import Partial as Partial
     from .models import PartialModel as PartialModel
+    from .models import Streaming as Streaming
+    from .models import WithState as WithState
     from .models import astream_model as astream_model
     from .models import schema_prompt as schema_prompt
+    from .models import stream_config as stream_config
     from .models import stream_model as stream_model
 
 

@@ -1,20 +1,28 @@
-"""A family of pydantic models, and hypothesis strategies that build valid instances of them.
+r"""A family of pydantic models, and hypothesis strategies that build valid instances of them.
 
-Used by ``tests/test_models.py``: the instances are dumped to JSON and streamed back through
-``instant.stream_model``. The models cover nested models, ``list[Model]``, ``dict[str,
-Model]``, ``Optional``, a discriminated union, ``Literal``, enums, dates and datetimes,
-``Annotated`` constraints, aliases, ``default_factory``, a ``RootModel`` of a list and a
-self-referencing model.
+Used by ``tests/test_models.py`` and ``tests/test_partial_types.py``: the instances are
+dumped to JSON and streamed back through ``instant.stream_model``. The models cover nested
+models, ``list[Model]``, ``dict[str, Model]``, ``Optional``, discriminated unions,
+``Literal``, enums, dates and datetimes, ``Annotated`` constraints, aliases,
+``default_factory``, a ``RootModel`` of a list, self-referencing models, sets and frozensets,
+fixed and variable tuples, stdlib and pydantic dataclasses, ``TypedDict``\ s,
+``extra="allow"``, and every streaming policy (``Done``, ``NotNull``, ``WithState``, on
+fields and as a model's default).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import enum
 from typing import Annotated, Any, Literal
 
+import pydantic
 from hypothesis import strategies as st
-from pydantic import BaseModel, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+from typing_extensions import NotRequired, TypedDict
+
+import instant
 
 
 class Color(str, enum.Enum):
@@ -137,10 +145,141 @@ trees = st.recursive(
 )
 address_lists = st.lists(addresses, max_size=4).map(Addresses.model_validate)
 
+
+# -- the second family: containers that are not models, and streaming policies -------------
+
+
+class Kind(str, enum.Enum):
+    sketch = "sketch"
+    final = "final"
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: float
+    label: str = ""
+
+
+@pydantic.dataclasses.dataclass
+class Span:
+    start: datetime.date
+    end: datetime.date | None = Field(default=None, alias="until")
+
+
+class Meta(TypedDict):
+    source: str
+    tags: NotRequired[list[str]]
+    where: NotRequired[Point]
+
+
+class Circle(BaseModel):
+    shape: Annotated[Literal["circle"], instant.NotNull]
+    r: float
+    center: Point
+
+
+class Rect(BaseModel):
+    shape: Annotated[Literal["rect"], instant.NotNull()]  # called: the same policy
+    corners: tuple[Point, Point]
+    label: Annotated[str, instant.Done] = ""
+
+
+Figure = Annotated[Circle | Rect, Field(discriminator="shape")]
+
+
+class Drawing(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    title: Annotated[str, instant.WithState]
+    summary: Annotated[str, instant.Done]
+    figures: list[Figure] = Field(default_factory=list)
+    palette: set[str] = Field(default_factory=set)
+    ids: frozenset[int] = frozenset()
+    size: tuple[int, int] = (0, 0)
+    grid: tuple[float, ...] = ()
+    meta: Meta | None = None
+    span: Span | None = None
+    kind: Kind = Kind.sketch
+    level: Literal[1, 2, 3] = 1
+    notes: Annotated[list[str], instant.WithState, instant.Done] = Field(default_factory=list)
+    lookup: dict[str, Annotated[Point, instant.Done]] = Field(default_factory=dict)
+    parent: Drawing | None = None
+
+
+class Settled(BaseModel):
+    """Every field is Done unless it says otherwise (the model's default)."""
+
+    model_config = instant.stream_config(instant.Done)
+
+    name: str
+    tags: list[Tag] = Field(default_factory=list)
+    hint: Annotated[str, instant.WithState] = ""  # its own policy replaces the default
+    where: Point | None = None
+
+
+_ints = st.integers(-1000, 1000)
+points = st.builds(Point, x=_ints, y=floats, label=text)
+spans = st.fixed_dictionaries(
+    {"start": dates}, optional={"until": st.one_of(st.none(), dates)}
+).map(lambda d: Span(**d))
+metas = st.fixed_dictionaries(
+    {"source": text}, optional={"tags": st.lists(text, max_size=3), "where": points}
+)
+figures = st.one_of(
+    st.builds(lambda r, c: {"shape": "circle", "r": r, "center": c}, floats, points),
+    st.builds(
+        lambda a, b, label: {"shape": "rect", "corners": (a, b), "label": label},
+        points,
+        points,
+        text,
+    ),
+)
+_extra_keys = st.text("xyzw_", min_size=1, max_size=4).map(lambda k: "x_" + k)
+_extra_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), _ints, text),
+    lambda kids: st.one_of(st.lists(kids, max_size=3), st.dictionaries(text, kids, max_size=3)),
+    max_leaves=5,
+)
+
+
+def _drawing(parent: st.SearchStrategy[Any] | None) -> st.SearchStrategy[Any]:
+    optional: dict[str, st.SearchStrategy[Any]] = {
+        "figures": st.lists(figures, max_size=3),
+        "palette": st.sets(text, max_size=3),
+        "ids": st.frozensets(_ints, max_size=3),
+        "size": st.tuples(_ints, _ints),
+        "grid": st.lists(floats, max_size=3).map(tuple),
+        "meta": st.one_of(st.none(), metas),
+        "span": st.one_of(st.none(), spans),
+        "kind": st.sampled_from(Kind),
+        "level": st.sampled_from([1, 2, 3]),
+        "notes": st.lists(text, max_size=3),
+        "lookup": st.dictionaries(text, points, max_size=2),
+    }
+    if parent is not None:
+        optional["parent"] = st.one_of(st.none(), parent)
+    fields = st.fixed_dictionaries({"title": text, "summary": text}, optional=optional)
+    extras = st.dictionaries(_extra_keys, _extra_values, max_size=2)
+    return st.tuples(fields, extras).map(lambda p: Drawing(**p[0], **p[1]))
+
+
+drawings = _drawing(_drawing(None))
+settled = st.fixed_dictionaries(
+    {"name": text},
+    optional={
+        "tags": st.lists(tags, max_size=2),
+        "hint": text,
+        "where": st.one_of(st.none(), points),
+    },
+).map(lambda d: Settled(**d))
+
 FAMILY: list[tuple[type[BaseModel], st.SearchStrategy[Any]]] = [
     (Person, people),
     (Tree, trees),
     (Addresses, address_lists),
     (Address, addresses),
+    (Drawing, drawings),
+    (Settled, settled),
 ]
 instances = st.sampled_from(FAMILY).flatmap(lambda pair: st.tuples(st.just(pair[0]), pair[1]))

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 import instant
 from instant.models import ModelStream, Partial, PartialModel, astream_model, stream_model
 from instant.strategies import chunkings
+from tests.chunking import chunkings as every_chunking
 from tests.model_family import (
     Address,
     Addresses,
@@ -313,12 +314,32 @@ def test_invalid_final_raises_validation_error_with_the_document() -> None:
     assert partials and all(isinstance(p, Partial[Address]) for p in partials)
 
 
-def test_truncated_reply_is_completed_then_validated() -> None:
-    with pytest.raises(instant.ModelValidationError) as info:
-        list(stream_model(Address, ['{"street": "Main', " St"]))
-    assert info.value.truncated and info.value.value == {"street": "Main St"}
-    out = list(stream_model(Address, ['{"street": "Main", "city": "Ri', "ga"]))
-    assert out[-1] == Address(street="Main", city="Riga")
+def test_truncated_reply_raises_unless_allowed() -> None:
+    text = '{"street": "Main\n St'
+    for chunks in every_chunking(text):
+        with pytest.raises(instant.TruncatedError) as info:
+            list(stream_model(Address, chunks))
+        err = info.value
+        assert isinstance(err, instant.ParseError) and err.kind == "truncated"
+        assert err.value == {"street": "Main\n St"}
+        assert (err.offset, err.line, err.column) == (len(text), 2, 4)  # where it was cut
+    # allowed: the completed value is validated (here it lacks a field)
+    with pytest.raises(instant.ModelValidationError) as invalid:
+        list(stream_model(Address, ['{"street": "Main', " St"], allow_truncated=True))
+    assert invalid.value.truncated and invalid.value.value == {"street": "Main St"}
+    out = list(stream_model(Address, ['{"street": "Main", "city": "Ri'], allow_truncated=True))
+    assert out[-1] == Address(street="Main", city="Ri")
+    # a number cut off is not taken as final either
+    with pytest.raises(instant.TruncatedError) as info:
+        list(stream_model(Tag, ['{"name": "a", "weight": 12']))
+    assert info.value.value == {"name": "a", "weight": 12}
+    # a whole document with trailing prose cut off is not truncated
+    out = list(
+        stream_model(
+            Address, ['{"street": "a", "city": "b"} and then I ran out of'], allow_truncated=False
+        )
+    )
+    assert out[-1] == Address(street="a", city="b")
 
 
 def test_custom_validator_errors_are_kept() -> None:
@@ -501,12 +522,16 @@ def test_schema_prompt() -> None:
 
 def grows(a: Any, b: Any) -> bool:
     """``b`` only adds to ``a``: strings by appending, lists by items, dicts by keys."""
+    if isinstance(a, dict) and set(a) == {"value", "state"}:  # a WithState field
+        return grows(a["value"], b["value"] if isinstance(b, dict) and "state" in b else b)
     if a is None:
         return True
     if isinstance(a, str) and isinstance(b, str) and type(a) is str:
         return b.startswith(a)
-    if isinstance(a, list) and isinstance(b, list):
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(b) >= len(a) and all(grows(x, y) for x, y in zip(a, b))
+    if isinstance(a, (set, frozenset)) and isinstance(b, (set, frozenset)):
+        return a <= b
     if isinstance(a, dict) and isinstance(b, dict):
         return all(k in b and grows(v, b[k]) for k, v in a.items())
     return bool(a == b)

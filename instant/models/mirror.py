@@ -9,13 +9,20 @@ as a *new* instance that shares every unchanged child, so a partial handed out e
 changes and an unchanged sub-object is the same object in the next partial. The cost of an
 event is its depth plus, at build time, the size of the dirty containers (a model's fields,
 an open list's items): never the whole document.
+
+Visibility (the streaming policies): a node is *hidden* -- its parent shows ``None`` (or a
+``Streaming`` without value), and changes inside it mark nothing above it -- while it is a
+union whose branch is undecided, a ``Done`` container that has not closed, or an object
+waiting for a ``NotNull`` field. When it shows, its parent is marked, and the paths that
+completed inside it while hidden are reported then: ``completed`` never names a value the
+partial does not show.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .partial import Choice, ModelSpec, Path, Shape, Spec
+from .shapes import ANY, SKIP, Choice, Extra, FieldsSpec, ModelSpec, Path, Shape, Spec, streaming
 
 _OPEN: Any = object()  # a container's final value before its done event
 _MISSING: Any = object()
@@ -25,24 +32,31 @@ class Node:
     """One container of the document: its raw content and, when tracked, its partial value.
 
     ``spec`` is ``None`` for a container the partial does not show (an unknown key, or a
-    value converted whole once complete); ``choice`` is set when a union picks ``spec``.
+    value converted whole once complete); ``choice`` is set when a union picks ``spec``;
+    ``shape`` is the place it sits in (its policies).
     """
 
     __slots__ = (
         "built",
         "choice",
+        "deferred",
         "dirty",
+        "held",
+        "hidden",
         "is_obj",
-        "pending",
         "raw",
+        "shape",
         "slot",
         "spec",
+        "undecided",
         "vals",
         "value",
+        "waiting",
     )
 
-    def __init__(self, is_obj: bool) -> None:
+    def __init__(self, is_obj: bool, shape: Shape) -> None:
         self.is_obj = is_obj
+        self.shape = shape
         self.raw: Any = {} if is_obj else []
         self.spec: Spec | None = None
         self.choice: Choice | None = None
@@ -51,7 +65,20 @@ class Node:
         self.built: Any = None
         self.slot: Any = None
         self.value: Any = _OPEN
-        self.pending = False  # a union not decided yet: shown as None
+        self.undecided = False  # a union whose branch is not decided yet
+        self.held = shape.done  # a Done container, until it closes
+        self.waiting: set[Any] | None = None  # NotNull slots not done yet
+        self.hidden = self.held
+        self.deferred: list[Path] | None = None  # completed inside while hidden
+
+    def shown(self) -> Any:
+        """What the parent shows for this node (after it is built)."""
+        state = self.shape.state
+        if state is None:
+            return self.shape.opened if self.hidden else self.built
+        value = None if self.hidden else self.built
+        done = self.value is not _OPEN and not self.hidden
+        return streaming(state, value, "done" if done else "streaming")
 
 
 class Mirror:
@@ -59,15 +86,17 @@ class Mirror:
 
     ``changed`` says whether something visible changed since the last build; ``completed``
     lists the paths (attribute names, indexes, dict keys) of the values completed since
-    the caller last cleared it.
+    the caller last cleared it. With ``closed`` a list, each tracked object that closes is
+    recorded there as ``(json path, attribute path, shape, value)`` (for subtree checks).
     """
 
-    def __init__(self, shape: Shape) -> None:
+    def __init__(self, shape: Shape, closed: list[Any] | None = None) -> None:
         self.shape = shape
         self.root: Node | None = None
         self.leaf: Any = None  # the partial root when it is not a tracked container
         self.changed = False
         self.completed: list[Path] = []
+        self.closed = closed
         self._open: tuple[Node | None, Any] = (None, None)  # where the open string is
         self._lpath: Any = None  # the last walked path and its nodes
         self._lchain: list[Node] | None = None
@@ -91,7 +120,7 @@ class Mirror:
                     value = e["value"]
                     parent.raw[key] = value
                     value = conv(value, False)
-                    if value is not None:  # it shows the text so far, which grew
+                    if value is not None and value is not SKIP:  # it shows the text so far
                         parent.vals[slot] = value
                         self._mark(chain, path)  # type: ignore[arg-type]
                     continue
@@ -104,18 +133,22 @@ class Mirror:
             if kind == "delta":
                 self._leaf(chain, path, e["value"], False)
             elif kind == "done":
-                raw = chain[-1].raw
+                parent = chain[-1]
+                raw = parent.raw
                 key = path[-1]
-                if chain[-1].is_obj:
+                if parent.is_obj:
                     node = raw.get(key)
                 else:
                     node = raw[key] if key < len(raw) else None
                 if node.__class__ is Node and isinstance(e["value"], (dict, list)):
                     self._closed(chain, path, node, e["value"])
                 else:
+                    node = None
                     self._leaf(chain, path, e["value"], True)
-                if chain[-1].spec is not None:
-                    self._complete(chain, path)
+                if parent.spec is not None:
+                    if parent.waiting:
+                        self._satisfied(chain, path)
+                    self._complete(chain, path, node)
             else:
                 self._start(chain, path, isinstance(e["value"], dict))
 
@@ -138,14 +171,14 @@ class Mirror:
     def _mark(self, chain: list[Node], path: Path) -> None:
         """Mark the nodes down to ``chain[-1]`` for rebuilding.
 
-        Above an undecided union (``pending``) nothing shows the change yet: the marks stop
-        there and are completed when it is decided.
+        Above a hidden node nothing shows the change yet: the marks stop there and are
+        completed when it shows.
         """
         for i in range(len(chain) - 2, -1, -1):
-            if chain[i + 1].pending:
+            if chain[i + 1].hidden:
                 return
             chain[i].dirty.add(path[i])
-        if not chain[0].pending:
+        if not chain[0].hidden:
             self.changed = True
 
     def _insert(self, parent: Node, key: Any, item: Any) -> bool:
@@ -171,7 +204,7 @@ class Mirror:
                 return value is not None or not isinstance(parent.spec, ModelSpec)
         elif slot == len(vals):
             vals.append(value)
-            return True
+            return value is not SKIP  # a set item still being written shows nothing
         else:
             old = vals[slot]
             vals[slot] = value
@@ -192,7 +225,7 @@ class Mirror:
         choice = parent.choice
         flip = False
         if choice is not None and (new or (complete and key == choice.tag)):
-            changed = self._rechoose(parent)
+            changed = self._rechoose(chain, path[:-1], parent)
             if changed == 2:
                 self._mark(chain, path)
                 return
@@ -210,102 +243,184 @@ class Mirror:
     def _start(self, chain: list[Node], path: Path, is_obj: bool) -> None:
         self._lpath = self._fast = None  # a new container at a path seen before (dup key)
         parent = chain[-1]
-        node = Node(is_obj)
+        spec = parent.spec
+        c = spec.child(path[-1]) if spec is not None else None
+        node = Node(is_obj, c[1] if c is not None else ANY)
         new = self._insert(parent, path[-1], node)
-        if parent.spec is None:
+        if spec is None:
             return
-        changed = self._rechoose(parent) if parent.choice is not None and new else 0
+        changed = 0
+        if parent.choice is not None and new:
+            changed = self._rechoose(chain, path[:-1], parent)
         if changed == 2:
             self._mark(chain, path)
             return
-        if self._attach(parent, path[-1], node) or changed:
+        if (c is not None and self._attach(parent, path[-1], node, c)) or changed:
             self._mark(chain, path)
 
     def _closed(self, chain: list[Node], path: Path, node: Node, value: Any) -> None:
-        """A container's done: only a value converted whole once complete changes."""
+        """A container's done: a value converted whole appears, a held one shows."""
         node.value = value
         parent = chain[-1]
-        if parent.spec is None or node.spec is not None:
+        if parent.spec is None:
             return
-        c = parent.spec.child(path[-1])
-        if c is None:
+        if node.spec is None:
+            c = parent.spec.child(path[-1])
+            if c is None:
+                return
+            shape = c[1]
+            if (shape.obj if node.is_obj else shape.arr) is None:
+                if self._set(parent, c[0], shape.conv(value, True)):
+                    self._mark(chain, path)
             return
-        shape = c[1]
-        if (shape.obj if node.is_obj else shape.arr) is None:
-            if self._set(parent, c[0], shape.conv(value, True)):
-                self._mark(chain, path)
+        if self.closed is not None and node.shape.check is not None:
+            if isinstance(node.spec, FieldsSpec):
+                self.closed.append((path, self._attrs(chain, path), node.shape, value))
+        if node.held:
+            node.held = False
+            self._reshow(chain, path, node)
+        elif node.shape.state is not None and not node.hidden:  # its state is now "done"
+            chain[-1].dirty.add(path[-1])
+            self._mark(chain, path)
 
-    def _complete(self, chain: list[Node], path: Path) -> None:
-        """Record a completed value by its attribute path."""
+    def _attrs(self, chain: list[Node], path: Path) -> Path:
+        """The attribute path (names, not JSON keys) of ``path``."""
         out: list[Any] = []
         for node, key in zip(chain, path):
             c = node.spec.child(key)  # type: ignore[union-attr]
             if c is None:
+                return ()
+            slot = c[0]
+            out.append(slot.key if slot.__class__ is Extra else slot)
+        return tuple(out)
+
+    def _complete(self, chain: list[Node], path: Path, node: Node | None) -> None:
+        """Record a completed value by its attribute path (deferred while it is hidden)."""
+        out: list[Any] = []
+        hidden: Node | None = None
+        for n, key in zip(chain, path):
+            c = n.spec.child(key)  # type: ignore[union-attr]
+            if c is None:
                 return
-            out.append(c[0])
-        self.completed.append(tuple(out))
+            if n.hidden:
+                hidden = n
+            slot = c[0]
+            out.append(slot.key if slot.__class__ is Extra else slot)
+        if node is not None and node.hidden:
+            hidden = node
+        if hidden is None:
+            self.completed.append(tuple(out))
+        elif hidden.deferred is None:
+            hidden.deferred = [tuple(out)]
+        else:
+            hidden.deferred.append(tuple(out))
+
+    def _satisfied(self, chain: list[Node], path: Path) -> None:
+        """A field of ``chain[-1]`` is done: if it was a NotNull one, the object may show."""
+        parent = chain[-1]
+        c = parent.spec.child(path[-1])  # type: ignore[union-attr]
+        waiting = parent.waiting
+        if c is None or waiting is None or c[0] not in waiting:
+            return
+        waiting.discard(c[0])
+        if not waiting:
+            self._reshow(chain[:-1], path[:-1], parent)
+
+    def _reshow(self, chain: list[Node], path: Path, node: Node) -> None:
+        """``node`` (at ``path``, below ``chain``) may have changed visibility: mark its parent."""
+        hidden = node.undecided or node.held or bool(node.waiting)
+        if hidden == node.hidden:
+            return
+        node.hidden = hidden
+        if chain:
+            chain[-1].dirty.add(path[-1])
+            self._mark(chain, path)
+        elif not hidden:
+            self.changed = True
+        if not hidden and node.deferred:
+            done, node.deferred = node.deferred, None
+            for n in reversed(chain):
+                if n.hidden:
+                    if n.deferred is None:
+                        n.deferred = done
+                    else:
+                        n.deferred.extend(done)
+                    return
+            self.completed.extend(done)
 
     def _root_event(self, e: Any) -> None:
         shape = self.shape
         kind = e["event"]
         if kind == "start":
-            node = self.root = Node(isinstance(e["value"], dict))
+            node = self.root = Node(isinstance(e["value"], dict), shape)
             self._lpath = None
             spec = shape.obj if node.is_obj else shape.arr
             if spec is not None:
                 if isinstance(spec, Choice):
                     node.choice = spec
-                    spec, node.pending = spec.choose(node.raw, False, None)
+                    spec, node.undecided = spec.choose(node.raw, False, None)
                 self._track(node, spec)
-                self.changed = True
+                self.changed = not node.hidden
         elif kind == "delta" or not isinstance(e["value"], (dict, list)):
             value = shape.conv(e["value"], kind == "done")
             if not (value is self.leaf or value == self.leaf):
                 self.leaf = value
                 self.changed = True
         elif self.root is not None:
-            self.root.value = e["value"]
-            if self.root.spec is None:  # converted whole once complete
+            root = self.root
+            root.value = e["value"]
+            if root.spec is None:  # converted whole once complete
                 self.leaf = shape.conv(e["value"], True)
                 self.changed = self.leaf is not None
+            elif root.held:
+                root.held = False
+                self._reshow([], (), root)
 
     # -- tracking and union branches -----------------------------------------------------
 
-    def _attach(self, parent: Node, key: Any, node: Node) -> bool:
-        """Show a new child container in a tracked parent; ``True`` if visible."""
-        c = parent.spec.child(key)  # type: ignore[union-attr]
-        if c is None:
-            return False
+    def _attach(self, parent: Node, key: Any, node: Node, c: tuple[Any, Shape]) -> bool:
+        """Show a new child container at ``c`` (slot, shape) of a tracked parent; ``True``
+        if visible."""
         slot, shape = c
         node.slot = slot
         spec = shape.obj if node.is_obj else shape.arr
         if spec is None:  # converted whole once complete: a placeholder until then
-            return self._set(parent, slot, None)
+            return self._set(parent, slot, shape.opened)
         if isinstance(spec, Choice):
             node.choice = spec
-            spec, node.pending = spec.choose(node.raw, False, None)
+            spec, node.undecided = spec.choose(node.raw, False, None)
         self._track(node, spec)
-        self._set(parent, slot, None)
         parent.dirty.add(key)
-        return True
+        return self._set(parent, slot, shape.opened) or not node.hidden
 
     def _tag_complete(self, node: Node) -> bool:
         tag = node.choice.tag if node.choice is not None else None
         return tag is not None and not (self._open[0] is node and self._open[1] == tag)
 
-    def _rechoose(self, node: Node) -> int:
-        """Pick the union branch again after a new key or the tag.
-
-        0: no change; 1: only whether it is pending changed; 2: another branch (rebuilt).
-        """
+    def _rechoose(self, chain: list[Node], path: Path, node: Node) -> int:
+        """Pick the union branch of ``node`` (``chain[-1]``, at ``path``) again after a new
+        key or its tag. 0: no change; 1: only whether it is decided; 2: another branch."""
         choice: Choice = node.choice  # type: ignore[assignment]
-        spec, pending = choice.choose(node.raw, self._tag_complete(node), node.spec)
-        flipped = pending != node.pending
-        node.pending = pending
+        spec, undecided = choice.choose(node.raw, self._tag_complete(node), node.spec)
+        flipped = undecided != node.undecided
+        node.undecided = undecided
         if spec is node.spec:
+            if flipped:
+                self._reshow(chain[:-1], path, node)
             return 1 if flipped else 0
-        self._track(node, spec)
+        was_hidden = node.hidden
+        self._track(node, spec)  # recomputes node.hidden
+        if node.hidden != was_hidden:
+            node.hidden = was_hidden
+            self._reshow(chain[:-1], path, node)
         return 2
+
+    def _done_in(self, node: Node, key: Any) -> bool:
+        """Whether the raw value at ``key`` of ``node`` is complete."""
+        item = node.raw[key]
+        if item.__class__ is Node:
+            return item.value is not _OPEN
+        return not (self._open[0] is node and self._open[1] == key)
 
     def _track(self, node: Node, spec: Spec) -> None:
         """(Re)build a node's slots from its raw content under ``spec``, children included."""
@@ -317,6 +432,15 @@ class Mirror:
             n.vals = s.empty()
             n.dirty = set()
             vals = n.vals
+            if isinstance(s, FieldsSpec) and s.not_null:
+                n.waiting = set(s.not_null)
+                for k in n.raw:
+                    c = s.child(k)
+                    if c is not None and c[0] in n.waiting and self._done_in(n, k):
+                        n.waiting.discard(c[0])
+            else:
+                n.waiting = None
+            n.hidden = n.undecided or n.held or bool(n.waiting)
             items = n.raw.items() if n.is_obj else enumerate(n.raw)
             for k, item in items:
                 c = s.child(k)
@@ -327,18 +451,23 @@ class Mirror:
                 slot, shape = c
                 if item.__class__ is Node:
                     item.slot = slot
+                    item.shape = shape
+                    item.held = shape.done and item.value is _OPEN
                     cs = shape.obj if item.is_obj else shape.arr
-                    value = None
                     if cs is None:
                         self._untrack(item)
-                        if item.value is not _OPEN:
-                            value = shape.conv(item.value, True)
+                        value = (
+                            shape.conv(item.value, True)
+                            if item.value is not _OPEN
+                            else shape.opened
+                        )
                     else:
+                        value = shape.opened
                         item.choice = None
-                        item.pending = False
+                        item.undecided = False
                         if isinstance(cs, Choice):
                             item.choice = cs
-                            cs, item.pending = cs.choose(item.raw, self._tag_complete(item), None)
+                            cs, item.undecided = cs.choose(item.raw, self._tag_complete(item), None)
                         n.dirty.add(k)
                         stack.append((item, cs))
                 else:
@@ -355,6 +484,8 @@ class Mirror:
             n = stack.pop()
             n.spec = n.choice = n.vals = None
             n.dirty = set()
+            n.hidden = n.held = n.undecided = False
+            n.waiting = n.deferred = None
             stack.extend(v for v in (n.raw.values() if n.is_obj else n.raw) if v.__class__ is Node)
 
     # -- building ------------------------------------------------------------------------
@@ -365,7 +496,7 @@ class Mirror:
         self.changed = False
         if root is None or root.spec is None:
             return self.leaf
-        if root.pending:
+        if root.hidden:
             return None
         order = [root]
         for n in order:  # parents before children (the list grows as it is walked)
@@ -383,7 +514,9 @@ class Mirror:
                 for k in dirty:
                     kid = raw[k]
                     if kid.__class__ is Node and kid.spec is not None:
-                        vals[kid.slot] = None if kid.pending else kid.built
+                        vals[kid.slot] = (
+                            kid.shown() if kid.hidden or kid.shape.state is not None else kid.built
+                        )
                 dirty.clear()
             n.built = n.spec.build(n.vals)  # type: ignore[union-attr]
         return root.built

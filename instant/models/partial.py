@@ -1,25 +1,28 @@
 """``Partial[Model]``: the model with every field optional, and how each field fills in.
 
-For each pydantic model this module generates, once (cached per model class), a partial
-class -- every field ``Optional[...] = None``, recursively through nested models, lists,
-dicts, unions and ``RootModel``\\ s, constraints and validators dropped, aliases kept -- and
-a *shape* tree that tells :mod:`instant.models.mirror` how the JSON the model writes turns
-into partial values: which containers become nodes (a nested model, a list, a dict) and how
-a leaf converts (a ``str`` field shows its text as it streams; ``int``, ``float``, ``bool``
-appear when complete; enums, literals, dates and every other type are converted once
-complete, by a cached :class:`pydantic.TypeAdapter`, and stay ``None`` if invalid).
+For each pydantic model (and each dataclass and ``TypedDict`` it uses) this module
+generates, once (cached per class), a partial class -- every field ``Optional[...] = None``,
+recursively through nested models, lists, tuples, sets, dicts, unions and ``RootModel``\\ s,
+constraints and validators dropped, aliases kept -- and a *shape* tree
+(:mod:`instant.models.shapes`) that tells :mod:`instant.models.mirror` how the JSON the model
+writes turns into partial values, with each field's streaming policy (:mod:`.policy`).
+
+The partial class of a model or a dataclass is a :class:`PartialModel`; of a ``TypedDict``,
+a ``TypedDict`` (``total=False``) whose values are partial. A ``WithState`` field's partial
+type is ``Streaming[partial type]`` instead of ``Optional[partial type]``.
 """
 
 from __future__ import annotations
 
 import collections.abc as cabc
+import dataclasses
 import threading
 import types
 import typing
 import weakref
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar, Union
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, NamedTuple, TypeVar, Union
 
+import typing_extensions
 from pydantic import (
     AliasChoices,
     BaseModel,
@@ -27,27 +30,41 @@ from pydantic import (
     Field,
     PrivateAttr,
     RootModel,
-    TypeAdapter,
-    ValidationError,
     create_model,
 )
 from pydantic.fields import FieldInfo
 
+from .policy import Done, NotNull, Policy, Streaming, WithState, config_policies, policies_in
+from .shapes import (
+    ANY,
+    Choice,
+    DictSpec,
+    ExtraModelSpec,
+    FieldsSpec,
+    ListSpec,
+    ModelSpec,
+    Path,
+    SetSpec,
+    Shape,
+    Spec,
+    TupleSpec,
+    TypedDictSpec,
+    _get_private,
+    complete_only,
+    none,
+    stream_or,
+    streaming,
+    text,
+    to_float,
+    validating,
+    with_state,
+    wrap_leaf,
+)
+from .shapes import any_value as _any
+
 __all__ = ["Partial", "PartialModel", "partial_model"]
 
-Path = tuple[str | int, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)
-Converter = Callable[[Any, bool], Any]  # (raw JSON value, complete?) -> partial value or None
-_osa = object.__setattr__
-
-
-# model_construct's core, without its per-field loop: the slots every BaseModel instance has
-_new = object.__new__
-_set_dict = BaseModel.__dict__["__dict__"].__set__
-_set_fields = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
-_get_private = BaseModel.__dict__["__pydantic_private__"].__get__
 
 
 class PartialModel(BaseModel):
@@ -75,261 +92,35 @@ class PartialModel(BaseModel):
         return private.get("_completed", ()) if private else ()
 
 
-def construct(cls: type[BaseModel], values: dict[str, Any], fields_set: set[str]) -> Any:
-    """A partial instance from trusted values, without validation (``model_construct``'s core).
+_BASES: dict[tuple[bool, bool], type[PartialModel]] = {(False, False): PartialModel}
 
-    ``values`` must hold every field; the instance owns ``values`` and ``fields_set``.
-    """
-    m = _new(cls)
-    _set_dict(m, values)
-    _set_fields(m, fields_set)
-    _set_extra(m, None)
-    _set_private(m, {"_completed": ()})
-    return m
 
+def _base(extra: bool, frozen: bool) -> type[PartialModel]:
+    """PartialModel, configured to keep undeclared keys and/or to be frozen (hashable)."""
+    key = (extra, frozen)
+    if key not in _BASES:
+        config = ConfigDict(frozen=frozen)
+        if extra:
+            config["extra"] = "allow"
+        _BASES[key] = type(
+            "PartialModel", (PartialModel,), {"model_config": config, "__module__": __name__}
+        )
+    return _BASES[key]
 
-# -- shapes: how the JSON at one place of the model becomes partial values ------------------
 
+# -- the fields of a structured type --------------------------------------------------------
 
-class Shape:
-    """What a JSON value at one place of the model becomes.
 
-    ``obj``/``arr``: the container spec for an object/array here (a :class:`Choice` when a
-    union has several), or ``None``: then the value is converted whole by ``conv`` once
-    complete. ``conv(value, complete)`` converts a leaf (``None`` when not representable
-    yet: only streaming ``str`` places show incomplete text).
-    """
+class _Field(NamedTuple):
+    name: str
+    keys: list[str]  # the JSON keys that validate it
+    annotation: Any  # may still carry Annotated metadata (dataclass, TypedDict)
+    metadata: list[Any]  # what pydantic took out of a top-level Annotated
+    discriminator: Any
+    kept: dict[str, Any]  # alias, title, ... kept on the partial field
 
-    __slots__ = ("arr", "conv", "obj")
 
-    def __init__(self, conv: Converter, obj: Any = None, arr: Any = None) -> None:
-        self.conv = conv
-        self.obj = obj
-        self.arr = arr
-
-
-class Spec:
-    """A container that becomes a node of the mirror: a model, a list or a dict."""
-
-    __slots__ = ("is_obj", "wrap")
-
-    def __init__(self, is_obj: bool) -> None:
-        self.is_obj = is_obj
-        self.wrap: tuple[type[BaseModel], ...] = ()  # partial RootModels around the value
-
-    def child(self, key: Any) -> tuple[Any, Shape] | None:
-        """(slot in the built value, shape) of a key or index; ``None`` when not a field."""
-        raise NotImplementedError
-
-    def empty(self) -> Any:
-        return {} if self.is_obj else []
-
-    def build(self, vals: Any) -> Any:
-        """A new partial value from the slot values (which it must not keep)."""
-        raise NotImplementedError
-
-    def wrapped(self, cls: type[BaseModel]) -> Spec:
-        """This spec with its built value put in the partial ``RootModel`` ``cls``."""
-        new = object.__new__(type(self))
-        for klass in type(self).__mro__[:-1]:
-            for slot in getattr(klass, "__slots__", ()):
-                _osa(new, slot, getattr(self, slot))
-        new.wrap = (*self.wrap, cls)
-        return new
-
-    def _wrap(self, value: Any) -> Any:
-        for cls in self.wrap:
-            value = construct(cls, {"root": value}, {"root"})
-        return value
-
-
-class ModelSpec(Spec):
-    """A (non-root) model: JSON keys (aliases, and names where allowed) to fields."""
-
-    __slots__ = ("cls", "fields", "template")
-
-    def __init__(self) -> None:
-        super().__init__(True)
-        self.cls: type[BaseModel] = PartialModel
-        self.fields: dict[str, tuple[str, Shape]] = {}
-        self.template: dict[str, Any] = {}
-
-    def child(self, key: Any) -> tuple[Any, Shape] | None:
-        return self.fields.get(key)
-
-    def build(self, vals: Any) -> Any:
-        m = _new(self.cls)
-        _set_dict(m, {**self.template, **vals})
-        _set_fields(m, set(vals))
-        _set_extra(m, None)
-        _set_private(m, {"_completed": ()})
-        return self._wrap(m) if self.wrap else m
-
-
-class ListSpec(Spec):
-    """``list[X]`` (or ``tuple[X, ...]``): items are ``Optional`` so indexes stay aligned."""
-
-    __slots__ = ("item", "tuple")
-
-    def __init__(self, item: Shape, as_tuple: bool = False) -> None:
-        super().__init__(False)
-        self.item = item
-        self.tuple = as_tuple
-
-    def child(self, key: Any) -> tuple[Any, Shape] | None:
-        return key, self.item
-
-    def build(self, vals: Any) -> Any:
-        if self.wrap:
-            return self._wrap(tuple(vals) if self.tuple else vals.copy())
-        return tuple(vals) if self.tuple else vals.copy()
-
-
-class DictSpec(Spec):
-    """``dict[K, X]``: keys converted to ``K`` when it is not ``str`` (dropped if invalid)."""
-
-    __slots__ = ("keys", "value")
-
-    def __init__(self, value: Shape, keys: Converter | None) -> None:
-        super().__init__(True)
-        self.value = value
-        self.keys = keys
-
-    def child(self, key: Any) -> tuple[Any, Shape] | None:
-        if self.keys is None:
-            return key, self.value
-        k = self.keys(key, True)
-        return None if k is None else (k, self.value)
-
-    def build(self, vals: Any) -> Any:
-        return self._wrap(dict(vals))
-
-
-class Choice:
-    """Several object (or array) branches of a union: picked by a tag, else by the keys seen.
-
-    ``tag`` is the JSON key of a ``Literal`` discriminator shared by the model branches
-    (declared with ``discriminator=`` or found), ``tags`` its values to branches.
-    """
-
-    __slots__ = ("options", "tag", "tags")
-
-    def __init__(self, options: list[Spec]) -> None:
-        self.options = options
-        self.tag: str | None = None
-        self.tags: dict[Any, Spec] = {}
-
-    def choose(self, raw: Any, tag_complete: bool, current: Spec | None) -> tuple[Spec, bool]:
-        """(branch, pending) for an object holding ``raw`` so far (an array: the first).
-
-        Pending: a tagged union whose tag is not complete and whose keys so far fit several
-        branches; it shows as ``None`` until then, so that its fields only ever grow.
-        """
-        if not isinstance(raw, dict):
-            return current or self.options[0], False
-        if self.tag is not None and tag_complete:
-            value = raw.get(self.tag)
-            if isinstance(value, (str, int, float, bool)) and value in self.tags:
-                return self.tags[value], False
-        fits = [
-            s
-            for s in self.options
-            if not isinstance(s, ModelSpec) or all(k in s.fields for k in raw)
-        ]
-        if not fits:
-            return current or self.options[0], False
-        return fits[0], self.tag is not None and len(fits) > 1
-
-
-# -- converters ----------------------------------------------------------------------------
-
-
-def _none(value: Any, complete: bool) -> Any:
-    return None
-
-
-def _any(value: Any, complete: bool) -> Any:
-    return value
-
-
-def _str(value: Any, complete: bool) -> Any:
-    return value if value.__class__ is str else None
-
-
-_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
-
-
-def _adapter(tp: Any) -> TypeAdapter[Any]:
-    try:
-        return _ADAPTERS[tp]
-    except (KeyError, TypeError):
-        pass
-    adapter: TypeAdapter[Any] = TypeAdapter(tp)
-    try:
-        _ADAPTERS[tp] = adapter
-    except TypeError:  # unhashable annotation: not cached
-        pass
-    return adapter
-
-
-def _validating(tp: Any, exact: tuple[type, ...] = ()) -> Converter:
-    """A complete-only converter: ``exact`` types pass as they are, the rest is validated."""
-    box: list[TypeAdapter[Any]] = []  # built on first use (partial classes may be unfinished)
-
-    def conv(value: Any, complete: bool) -> Any:
-        if not complete:
-            return None
-        if value.__class__ in exact:
-            return value
-        if not box:
-            box.append(_adapter(tp))
-        try:
-            return box[0].validate_python(value)
-        except (ValidationError, TypeError, ValueError):
-            return None
-
-    return conv
-
-
-def _float(value: Any, complete: bool) -> Any:
-    if not complete:
-        return None
-    if value.__class__ is float:
-        return value
-    if value.__class__ is int:
-        return float(value)
-    return _float_slow(value, True)
-
-
-_float_slow = _validating(float)
-
-
-def _stream_or(first: Converter, rest: Converter) -> Converter:
-    """Incomplete values through ``first`` (a streaming ``str``), complete ones through ``rest``."""
-
-    def conv(value: Any, complete: bool) -> Any:
-        return rest(value, True) if complete else first(value, False)
-
-    return conv
-
-
-def _wrap_leaf(conv: Converter, cls: type[BaseModel]) -> Converter:
-    def wrapped(value: Any, complete: bool) -> Any:
-        inner = conv(value, complete)
-        return None if inner is None else construct(cls, {"root": inner}, {"root"})
-
-    return wrapped
-
-
-# -- translating annotations ----------------------------------------------------------------
-
-_LOCK = threading.RLock()
-_CACHE: weakref.WeakKeyDictionary[type[BaseModel], tuple[type[PartialModel], Shape]] = (
-    weakref.WeakKeyDictionary()
-)
-_LISTS = (list, cabc.Sequence, cabc.MutableSequence, cabc.Collection, cabc.Iterable)
-_DICTS = (dict, cabc.Mapping, cabc.MutableMapping)
-_UNIONS: tuple[Any, ...] = (Union, types.UnionType)
+_KEPT = ("alias", "validation_alias", "serialization_alias", "title", "description")
 
 
 def _by_alias_keys(name: str, info: FieldInfo, config: Any) -> list[str]:
@@ -349,137 +140,304 @@ def _by_alias_keys(name: str, info: FieldInfo, config: Any) -> list[str]:
     return keys
 
 
+def _from_infos(infos: dict[str, FieldInfo], config: Any) -> list[_Field]:
+    return [
+        _Field(
+            name,
+            _by_alias_keys(name, info, config),
+            info.annotation,
+            list(info.metadata),
+            info.discriminator,
+            {k: getattr(info, k) for k in _KEPT if getattr(info, k) is not None},
+        )
+        for name, info in infos.items()
+    ]
+
+
+_QUALIFIERS = (
+    typing_extensions.Required,
+    typing_extensions.NotRequired,
+    typing_extensions.ReadOnly,
+)
+
+
+def _unqualify(tp: Any) -> Any:
+    """A TypedDict key's annotation without ``Required``/``NotRequired``/``ReadOnly``."""
+    while typing.get_origin(tp) in _QUALIFIERS:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def is_typeddict(tp: Any) -> bool:
+    return isinstance(tp, type) and typing_extensions.is_typeddict(tp)
+
+
+def _config_of(tp: Any) -> Any:
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return tp.model_config
+    return getattr(tp, "__pydantic_config__", None) or {}
+
+
+def fields_of(tp: Any) -> list[_Field]:
+    """The fields of a model, a dataclass (stdlib or pydantic) or a TypedDict."""
+    config = _config_of(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return _from_infos(tp.model_fields, config)
+    infos = getattr(tp, "__pydantic_fields__", None)
+    if dataclasses.is_dataclass(tp) and isinstance(infos, dict):
+        return _from_infos(infos, config)
+    hints = typing.get_type_hints(tp, include_extras=True)
+    if dataclasses.is_dataclass(tp):
+        return [
+            _Field(f.name, [f.name], hints.get(f.name, Any), [], None, {})
+            for f in dataclasses.fields(tp)
+        ]
+    out = []
+    for name, tp_ in hints.items():  # a TypedDict
+        tp_ = _unqualify(tp_)
+        keys, kept, disc = [name], {}, None
+        for meta in typing.get_args(tp_)[1:] if typing.get_origin(tp_) is Annotated else ():
+            if isinstance(meta, FieldInfo):
+                if meta.alias is not None:
+                    keys = (
+                        [meta.alias] if not config.get("populate_by_name") else [meta.alias, name]
+                    )
+                    kept["alias"] = meta.alias
+                disc = meta.discriminator or disc
+        out.append(_Field(name, keys, tp_, [], disc, kept))
+    return out
+
+
+def _has_policy(tp: Any) -> bool:
+    """Whether an annotation names a policy itself (top level, or in an ``Optional``)."""
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        return bool(policies_in(tp.__metadata__)) or _has_policy(typing.get_args(tp)[0])
+    if origin in _UNIONS:
+        return any(_has_policy(a) for a in typing.get_args(tp))
+    return False
+
+
+def apply_policies(ann: Any, shape: Shape, found: frozenset[Policy]) -> tuple[Any, Shape]:
+    """(annotation, shape) of a place with the policies ``found`` (NotNull: only marked)."""
+    if not found:
+        return ann, shape
+    s = shape.copy()
+    if Done in found and not s.done:
+        s.done = True
+        s.conv = complete_only(s.conv)
+    if NotNull in found:
+        s.not_null = True
+    if WithState in found and s.state is None:
+        cls: Any = Streaming[ann]
+        s.state = cls
+        s.conv = with_state(s.conv, cls)
+        s.absent = streaming(cls, None, "pending")
+        s.opened = streaming(cls, None, "streaming")
+        ann = cls
+    return ann, s
+
+
+def _optional(ann: Any, shape: Shape) -> Any:
+    """How a place's partial annotation is written where it may be missing."""
+    return ann if shape.state is not None else typing.Optional[ann]  # noqa: UP045
+
+
+# -- translating annotations ----------------------------------------------------------------
+
+_LOCK = threading.RLock()
+_CACHE: weakref.WeakKeyDictionary[Any, tuple[Any, Shape]] = weakref.WeakKeyDictionary()
+_LISTS = (list, cabc.Sequence, cabc.MutableSequence, cabc.Collection, cabc.Iterable)
+_SETS = (set, frozenset, cabc.Set, cabc.MutableSet)
+_DICTS = (dict, cabc.Mapping, cabc.MutableMapping)
+_UNIONS: tuple[Any, ...] = (Union, types.UnionType)
+
+
 class _Translator:
     """One translation: the partial classes it creates, forward references among them."""
 
     def __init__(self) -> None:
-        self.building: dict[type[BaseModel], tuple[str, Shape]] = {}
-        self.done: dict[type[BaseModel], tuple[type[PartialModel], Shape]] = {}
-        self.names: dict[str, type[BaseModel]] = {}
+        self.building: dict[Any, tuple[str, Shape]] = {}
+        self.done: dict[Any, tuple[Any, Shape]] = {}
+        self.names: dict[str, Any] = {}
+        self.states: list[type[BaseModel]] = []  # Streaming[...] classes made
 
     def finish(self) -> None:
-        """Resolve the forward references of recursive models, then publish the classes."""
+        """Resolve the forward references of recursive types, then publish the classes."""
+        names = dict(self.names)
         for cls, _ in self.done.values():
-            if not cls.__pydantic_complete__:
-                cls.model_rebuild(_types_namespace=dict(self.names))
+            if is_typeddict(cls):
+                cls.__annotations__ = typing.get_type_hints(cls, localns=names, include_extras=True)
+        for cls in [c for c, _ in self.done.values()] + self.states:
+            if isinstance(cls, type) and issubclass(cls, BaseModel):
+                if not cls.__pydantic_complete__:
+                    cls.model_rebuild(_types_namespace=names)
         _CACHE.update(self.done)
 
-    def model(self, model: type[BaseModel]) -> tuple[Any, Shape]:
-        """(partial annotation, shape) of a model class (the annotation may be a forward ref)."""
-        cached = _CACHE.get(model) or self.done.get(model)
+    def policies(self, ann: Any, shape: Shape, found: frozenset[Policy]) -> tuple[Any, Shape]:
+        """:func:`apply_policies`, keeping the ``Streaming`` classes to finish."""
+        state = shape.state
+        ann, shape = apply_policies(ann, shape, found)
+        if shape.state is not state and shape.state is not None:
+            self.states.append(shape.state)
+        return ann, shape
+
+    def structured(self, tp: Any) -> tuple[Any, Shape]:
+        """(partial annotation, shape) of a model, dataclass or TypedDict class (the
+        annotation is a forward reference while the class is being made)."""
+        cached = _CACHE.get(tp) or self.done.get(tp)
         if cached is not None:
             return cached
-        if model in self.building:
-            return self.building[model]
-        token = f"Partial{model.__name__}_{len(self.building)}_{id(model):x}"
-        if issubclass(model, RootModel):
-            return self._root_model(model, token)
-        spec = ModelSpec()
-        shape = Shape(_none, obj=spec)
-        self.building[model] = (token, shape)
-        fields: dict[str, Any] = {}
-        config = model.model_config
-        for name, info in model.model_fields.items():
-            ann, child = self.field(info.annotation, info.discriminator)
-            ann = typing.Optional[ann]  # noqa: UP045 - ann is a runtime value
-            kept = {
-                k: getattr(info, k)
-                for k in (
-                    "alias",
-                    "validation_alias",
-                    "serialization_alias",
-                    "title",
-                    "description",
-                )
-                if getattr(info, k) is not None
-            }
-            fields[name] = (ann, Field(default=None, **kept))
-            for key in _by_alias_keys(name, info, config):
-                spec.fields.setdefault(key, (name, child))
-            spec.template[name] = None
-        cls = create_model(
-            f"Partial{model.__name__}",
-            __base__=PartialModel,
-            __doc__=f"``{model.__name__}`` as the model writes it: every field optional.",
-            __module__=__name__,
-            **fields,
+        if tp in self.building:
+            return self.building[tp]
+        token = f"Partial{tp.__name__}"  # a forward reference while it is made
+        taken = token in globals() or token in self.names
+        if taken or any(t == token for t, _ in self.building.values()):
+            token = f"{token}_{len(self.building)}_{id(tp):x}"
+        if isinstance(tp, type) and issubclass(tp, RootModel):
+            return self._root_model(tp, token)
+        config = _config_of(tp)
+        typed_dict = is_typeddict(tp)
+        extra = not typed_dict and config.get("extra") == "allow"
+        spec: FieldsSpec = (
+            TypedDictSpec() if typed_dict else ExtraModelSpec() if extra else ModelSpec()
         )
-        spec.cls = cls
-        return self._done(model, token, cls, shape)
+        shape = Shape(none, obj=spec)
+        shape.check = tp
+        self.building[tp] = (token, shape)
+        default = config_policies(config)
+        fields: dict[str, Any] = {}
+        not_null = set()
+        for f in fields_of(tp):
+            own = policies_in(f.metadata)
+            ann, child = self.field(f.annotation, f.discriminator)
+            if not own and default and not _has_policy(f.annotation):
+                own = default
+            ann, child = self.policies(ann, child, own)
+            if child.not_null:
+                not_null.add(f.name)
+            ann = _optional(ann, child)
+            if typed_dict:
+                fields[f.name] = Annotated[ann, Field(**f.kept)] if f.kept else ann
+            else:
+                fields[f.name] = (ann, Field(default=child.absent, **f.kept))
+                spec.template[f.name] = child.absent  # type: ignore[attr-defined]
+            for key in f.keys:
+                spec.fields.setdefault(key, (f.name, child))
+        spec.not_null = frozenset(not_null)
+        name = f"Partial{tp.__name__}"
+        cls: Any
+        if typed_dict:
+            make_typeddict: Any = typing_extensions.TypedDict  # a class made at run time
+            cls = make_typeddict(name, fields, total=False)
+            cls.__module__ = __name__
+            cls.__doc__ = f"``{tp.__name__}`` as the model writes it: the keys seen so far."
+        else:
+            frozen = bool(config.get("frozen"))
+            cls = create_model(
+                name,
+                __base__=_base(extra, frozen),
+                __doc__=f"``{tp.__name__}`` as the model writes it: every field optional.",
+                __module__=__name__,
+                **fields,
+            )
+            spec.cls = cls  # type: ignore[attr-defined]
+        return self._done(tp, token, cls, shape)
 
     def _root_model(self, model: type[BaseModel], token: str) -> tuple[Any, Shape]:
-        shape = Shape(_none)
+        shape = Shape(none)
         self.building[model] = (token, shape)
-        ann, inner = self.field(model.model_fields["root"].annotation, None)
-        ann = typing.Optional[ann]  # noqa: UP045
+        info = model.model_fields["root"]
+        ann, inner = self.field(info.annotation, info.discriminator)
+        ann, inner = self.policies(ann, inner, policies_in(info.metadata))
+        ann = _optional(ann, inner)
         base: Any = RootModel[ann]  # type: ignore[valid-type]
         cls = create_model(
             f"Partial{model.__name__}",
             __base__=(base, PartialModel),
             __doc__=f"``{model.__name__}`` as the model writes it: its root optional.",
             __module__=__name__,
-            root=(ann, None),
+            root=(ann, inner.absent),
         )
-        shape.conv = _wrap_leaf(inner.conv, cls)
+        shape.conv = wrap_leaf(inner.conv, cls)
         shape.obj = _wrap_spec(inner.obj, cls)
         shape.arr = _wrap_spec(inner.arr, cls)
+        shape.done = inner.done
         return self._done(model, token, cls, shape)
 
-    def _done(
-        self, model: type[BaseModel], token: str, cls: type[BaseModel], shape: Shape
-    ) -> tuple[Any, Shape]:
+    def _done(self, tp: Any, token: str, cls: Any, shape: Shape) -> tuple[Any, Shape]:
         self.names[token] = cls
-        self.done[model] = (cls, shape)  # type: ignore[assignment]
+        self.done[tp] = (cls, shape)
         return cls, shape
 
     def field(self, tp: Any, discriminator: Any) -> tuple[Any, Shape]:
-        """(partial annotation, shape) of any annotation."""
+        """(partial annotation, shape) of any annotation (the annotation not ``Optional``:
+        the container of the place decides how a missing value is written)."""
         origin = typing.get_origin(tp)
         args = typing.get_args(tp)
         if tp is Any or tp is object or isinstance(tp, TypeVar):
-            return Any, _ANY
+            return Any, ANY
         if origin is Annotated:
             for meta in tp.__metadata__:
                 disc = getattr(meta, "discriminator", None)
                 if isinstance(meta, FieldInfo) and disc is not None:
                     discriminator = disc
-            return self.field(args[0], discriminator)
+            ann, shape = self.field(args[0], discriminator)
+            if shape.check is not None and any(
+                not isinstance(m, Policy) for m in tp.__metadata__
+            ):  # validate sub-models with their constraints and discriminator
+                shape = shape.copy()
+                shape.check = tp
+            return self.policies(ann, shape, policies_in(tp.__metadata__))
         if isinstance(tp, typing.ForwardRef) or isinstance(tp, str):
-            return Any, _ANY  # unresolved: pydantic would have refused the model
+            return Any, ANY  # unresolved: pydantic would have refused the model
         if tp is None or tp is type(None):
-            return type(None), Shape(_none)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            return self.model(tp)
+            return type(None), Shape(none)
+        if isinstance(tp, type) and (
+            issubclass(tp, BaseModel) or dataclasses.is_dataclass(tp) or is_typeddict(tp)
+        ):
+            return self.structured(tp)
         if origin in _UNIONS:
-            return self.union([a for a in args if a is not type(None)], discriminator)
+            return self.union(tp, [a for a in args if a is not type(None)], discriminator)
         if tp is str:
-            return str, Shape(_str)
+            return str, Shape(text)
         if tp is float:
-            return float, Shape(_float)
+            return float, Shape(to_float)
         if tp is int or tp is bool:
-            return tp, Shape(_validating(tp, (tp,)))
+            return tp, Shape(validating(tp, (tp,)))
         if tp in (list, tuple) or origin in _LISTS or (origin is tuple and args[-1:] == (...,)):
             item = args[0] if args else Any
             ann, shape = self.field(item, None)
             as_tuple = tp is tuple or origin is tuple
             container: Any = tuple if as_tuple else list
-            opt: Any = typing.Optional[ann]  # noqa: UP045
+            opt = _optional(ann, shape)
             return (container[opt, ...] if as_tuple else container[opt]), Shape(
-                _none, arr=ListSpec(shape, as_tuple)
+                none, arr=ListSpec(shape, as_tuple)
             )
+        if origin is tuple:  # tuple[A, B, C] (tuple[()] has no args)
+            parts = [self.field(a, None) for a in args if a != ()]
+            anns = tuple(_optional(a, s) for a, s in parts)
+            fixed: Any = tuple[anns] if anns else tuple[()]  # type: ignore[valid-type]
+            return fixed, Shape(none, arr=TupleSpec([s for _, s in parts]))
+        if tp in (set, frozenset) or origin in _SETS:
+            item = args[0] if args else Any
+            ann, shape = self.field(item, None)
+            frozen = tp is frozenset or origin in (frozenset, cabc.Set)
+            keep_none = item is Any or _admits_none(item)
+            box: Any = frozenset if frozen else set
+            return box[ann], Shape(none, arr=SetSpec(shape, frozen, keep_none))
         if tp is dict or origin in _DICTS:
             key, value = args if len(args) == 2 else (str, Any)
             ann, shape = self.field(value, None)
             key = _strip(key)
-            keys = None if key is str or key is Any else _validating(key, ())
-            opt = typing.Optional[ann]  # noqa: UP045
+            keys = None if key is str or key is Any else validating(key, ())
             mapping: Any = dict
-            return mapping[key, opt], Shape(_none, obj=DictSpec(shape, keys))
+            return mapping[key, _optional(ann, shape)], Shape(none, obj=DictSpec(shape, keys))
         bare = _strip(tp)
         exact = (bare,) if origin is None and isinstance(bare, type) else ()
-        return bare, Shape(_validating(bare, exact))
+        return bare, Shape(validating(bare, exact))
 
-    def union(self, branches: list[Any], discriminator: Any) -> tuple[Any, Shape]:
+    def union(self, tp: Any, branches: list[Any], discriminator: Any) -> tuple[Any, Shape]:
         if len(branches) == 1:
             return self.field(branches[0], discriminator)
         parts = [self.field(b, None) for b in branches]
@@ -489,18 +447,27 @@ class _Translator:
         leaves = tuple(a for a, s in parts if s.obj is None and s.arr is None)
         streams = [s.conv for b, (_, s) in zip(branches, parts) if _strip(b) in (str, Any)]
         if any(_strip(b) is Any for b in branches):
-            conv: Converter = _any
+            conv: Any = _any
         elif leaves:
             exact = tuple(b for b in branches if b in (str, int, float, bool))
-            conv = _validating(Union[leaves], exact)  # noqa: UP007
+            conv = validating(Union[leaves], exact)  # noqa: UP007
             if streams:
-                conv = _stream_or(streams[0], conv)
+                conv = stream_or(streams[0], conv)
         else:
-            conv = _none
+            conv = none
         shape = Shape(conv)
         shape.obj = _choice([s.obj for _, s in parts], branches, discriminator)
         shape.arr = _choice([s.arr for _, s in parts], branches, None)
+        if any(s.check is not None for _, s in parts):
+            shape.check = tp
         return ann, shape
+
+
+def _admits_none(tp: Any) -> bool:
+    tp = _strip(tp)
+    if tp is None or tp is type(None) or tp is Any:
+        return True
+    return typing.get_origin(tp) in _UNIONS and any(_admits_none(a) for a in typing.get_args(tp))
 
 
 def _strip(tp: Any) -> Any:
@@ -531,6 +498,16 @@ def _flatten(specs: list[Any]) -> list[Spec]:
     return out
 
 
+def _literal_fields(tp: Any) -> dict[str, tuple[str, tuple[Any, ...]]]:
+    """A structured type's ``Literal`` fields: name -> (JSON key, values)."""
+    out = {}
+    for f in fields_of(tp):
+        ann = _strip(f.annotation)
+        if typing.get_origin(ann) is Literal:
+            out[f.name] = (f.keys[0], typing.get_args(ann))
+    return out
+
+
 def _choice(specs: list[Any], branches: list[Any], discriminator: Any) -> Any:
     """One spec, a :class:`Choice` among several, or ``None``; finds a ``Literal`` tag."""
     options = _flatten(specs)
@@ -540,29 +517,24 @@ def _choice(specs: list[Any], branches: list[Any], discriminator: Any) -> Any:
         return options[0]
     choice = Choice(options)
     models = [
-        (b, s)
+        (_literal_fields(_strip(b)), s)
         for b, s in zip(branches, specs)
-        if isinstance(s, ModelSpec) and isinstance(_strip(b), type)
+        if isinstance(s, FieldsSpec) and isinstance(_strip(b), type)
     ]
     names = [discriminator] if isinstance(discriminator, str) else None
     if names is None and models:  # a Literal field present in every model branch
-        names = [n for n in _strip(models[0][0]).model_fields if n.isidentifier()]
+        names = list(models[0][0])
     for name in names or ():
         tags: dict[Any, Spec] = {}
         keys: set[str] = set()
-        for branch, spec in models:
-            info = _strip(branch).model_fields.get(name)
-            if info is None or typing.get_origin(_strip(info.annotation)) is not Literal:
+        for literals, spec in models:
+            if name not in literals:
                 break
-            values = typing.get_args(_strip(info.annotation))
+            key, values = literals[name]
             if any(v in tags for v in values):
                 break
             tags.update(dict.fromkeys(values, spec))
-            keys.add(
-                info.validation_alias
-                if isinstance(info.validation_alias, str)
-                else (info.alias or name)
-            )
+            keys.add(key)
         else:
             if len(keys) == 1 and len(models) == len(options):
                 choice.tag, choice.tags = keys.pop(), tags
@@ -570,44 +542,57 @@ def _choice(specs: list[Any], branches: list[Any], discriminator: Any) -> Any:
     return choice
 
 
-_ANY = Shape(_any)
-_ANY.obj = DictSpec(_ANY, None)
-_ANY.arr = ListSpec(_ANY)
+def partial_model(model: Any) -> tuple[Any, Shape]:
+    """The partial class of ``model`` and its shape (generated once, then cached).
 
-
-def partial_model(model: type[BaseModel]) -> tuple[type[PartialModel], Shape]:
-    """The partial class of ``model`` and its shape (generated once, then cached)."""
-    cached = _CACHE.get(model)
+    ``model`` is a pydantic model, a dataclass or a ``TypedDict``.
+    """
+    cached = _CACHE.get(model) if isinstance(model, type) else None
     if cached is not None:
         return cached
-    if not (isinstance(model, type) and issubclass(model, BaseModel)):
-        raise TypeError(f"Partial[...] takes a pydantic model class, not {model!r}")
+    if not (
+        isinstance(model, type)
+        and (issubclass(model, BaseModel) or dataclasses.is_dataclass(model) or is_typeddict(model))
+    ):
+        raise TypeError(
+            f"Partial[...] takes a pydantic model, a dataclass or a TypedDict, not {model!r}"
+        )
     with _LOCK:
         cached = _CACHE.get(model)
         if cached is not None:
             return cached
         tr = _Translator()
-        tr.model(model)
+        tr.structured(model)
         tr.finish()
         return _CACHE[model]
 
 
-class Partial(Generic[ModelT]):
-    """``Partial[Model]`` is the generated partial class of ``Model`` (a :class:`PartialModel`).
+if TYPE_CHECKING:
 
-    Every field is ``Optional[...] = None``, recursively (nested models, ``list[Model]``,
-    ``dict[str, Model]``, unions, ``RootModel``); aliases are kept, constraints and
-    validators are not (they apply to the final model). Generated once per model, cached.
-    """
+    class Partial(PartialModel, Generic[ModelT]):
+        """``Partial[Model]``: the generated partial class of ``Model``.
 
-    def __class_getitem__(cls, model: Any) -> Any:
-        if isinstance(model, TypeVar):
-            return super().__class_getitem__(model)  # type: ignore[misc]
-        return partial_model(model)[0]
+        Type checkers see a :class:`PartialModel`; the ``instant.mypy`` plugin gives mypy
+        each field's partial type, and ``python -m instant.models.stubs`` writes named
+        partial classes for any checker (README: Types for checkers).
+        """
 
-    if TYPE_CHECKING:  # the fields of the model, each maybe None; type checkers see Any
-
-        @property
-        def completed_paths(self) -> tuple[Path, ...]: ...
+        def __init__(self, **data: Any) -> None: ...
 
         def __getattr__(self, name: str) -> Any: ...
+
+else:
+
+    class Partial(Generic[ModelT]):
+        """``Partial[Model]`` is the generated partial class of ``Model`` (a :class:`PartialModel`).
+
+        Every field is ``Optional[...] = None``, recursively (nested models, ``list[Model]``,
+        ``dict[str, Model]``, unions, ``RootModel``, dataclasses, ``TypedDict``\\ s); aliases
+        are kept, constraints and validators are not (they apply to the final model); a
+        ``WithState`` field is a ``Streaming[...]``. Generated once per class, cached.
+        """
+
+        def __class_getitem__(cls, model: Any) -> Any:
+            if isinstance(model, TypeVar):
+                return super().__class_getitem__(model)
+            return partial_model(model)[0]

@@ -109,7 +109,10 @@ def test_streams_reach_a_client_while_the_reply_is_still_being_written() -> None
         for piece in pieces[k:]:
             yield piece
 
-    with serve(create_app(waiting)) as url, httpx.stream("GET", url + "/stream/patches", timeout=WAIT) as r:
+    with (
+        serve(create_app(waiting)) as url,
+        httpx.stream("GET", url + "/stream/patches", timeout=WAIT) as r,
+    ):
         frames = r.iter_text()
         first = next(frames)
         seen.set()
@@ -125,9 +128,21 @@ def test_streams_reach_a_client_while_the_reply_is_still_being_written() -> None
 
 def test_the_wheel_ships_the_javascript_and_the_pages(tmp_path: Path) -> None:
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(REPO)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(REPO),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert build.returncode == 0, build.stdout + build.stderr
     [wheel] = tmp_path.glob("instant_json-*.whl")

@@ -158,7 +158,9 @@ SAFE_INT = 2**53  # beyond it a JavaScript number is not exact
 
 def js_values() -> st.SearchStrategy[Any]:
     """JSON values a browser holds exactly (no big ints), with keys JavaScript treats specially."""
-    keys = st.one_of(json_keys(), st.sampled_from(["__proto__", "constructor", "toString", "0", "-"]))
+    keys = st.one_of(
+        json_keys(), st.sampled_from(["__proto__", "constructor", "toString", "0", "-"])
+    )
     leaves = json_scalars().filter(lambda v: not isinstance(v, int) or abs(v) <= SAFE_INT)
     strings = st.text(st.characters(codec="utf-8"), min_size=5, max_size=30)
     return st.recursive(
@@ -196,10 +198,15 @@ def test_instant_patch_js_refuses_what_is_not_a_patch(module_page: Any) -> None:
       try { m.applyPatch({"a": 1}, ops); return "applied"; } catch (e) { return e.message; }
     }"""
     assert "unsupported operation" in module_page.evaluate(script, [{"op": "move", "path": "/a"}])
-    assert "no member" in module_page.evaluate(script, [{"op": "append", "path": "/b", "value": "x"}])
-    assert "not a string" in module_page.evaluate(script, [{"op": "append", "path": "/a", "value": "x"}])
+    assert "no member" in module_page.evaluate(
+        script, [{"op": "append", "path": "/b", "value": "x"}]
+    )
+    assert "not a string" in module_page.evaluate(
+        script, [{"op": "append", "path": "/a", "value": "x"}]
+    )
     assert "index out of range" in module_page.evaluate(
-        script, [{"op": "add", "path": "/l", "value": []}, {"op": "add", "path": "/l/1", "value": 0}]
+        script,
+        [{"op": "add", "path": "/l", "value": []}, {"op": "add", "path": "/l/1", "value": 0}],
     )
 
 

@@ -19,7 +19,6 @@ from instant.relay.patch import PatchEncoder
 from instant.relay.text import TextEncoder
 from instant.strategies import (
     chunkings,
-    json_keys,
     json_scalars,
     json_texts,
     json_values,
@@ -166,7 +165,11 @@ def test_several_documents_patch_one_after_another(values: list[Any], data: st.D
 
 # -- examples -----------------------------------------------------------------------------
 
-CHUNKS = ['Sure! ```json\n{"title": "Lis', 'bon", "stops": [{"name": "Be', 'lém"}, {"name": "Alfama"}]}\n```']
+CHUNKS = [
+    'Sure! ```json\n{"title": "Lis',
+    'bon", "stops": [{"name": "Be',
+    'lém"}, {"name": "Alfama"}]}\n```',
+]
 
 
 def test_the_operations_of_a_reply() -> None:
@@ -206,7 +209,14 @@ def test_the_operations_of_a_reply() -> None:
 def test_keys_are_escaped_as_json_pointers_and_roots_of_any_kind_work() -> None:
     events = events_of(['{"a/b": {"m~n": [1, "x"]}, "": true}'])
     ops = [op for ops in json_patch(events) for op in ops]
-    assert [op["path"] for op in ops] == ["", "/a~1b", "/a~1b/m~0n", "/a~1b/m~0n/-", "/a~1b/m~0n/-", "/"]
+    assert [op["path"] for op in ops] == [
+        "",
+        "/a~1b",
+        "/a~1b/m~0n",
+        "/a~1b/m~0n/-",
+        "/a~1b/m~0n/-",
+        "/",
+    ]
     assert patched(events) == {"a/b": {"m~n": [1, "x"]}, "": True}
     for root in ['"just a string"', "42", "[]", "{}", "null"]:
         evs = events_of([root[:3], root[3:]])
@@ -238,7 +248,21 @@ def test_a_lone_surrogate_is_written_as_its_escape_so_the_text_encodes() -> None
 def test_tool_call_events_get_empty_patch_lists_and_no_text() -> None:
     chunks = [
         {"choices": [{"delta": {"content": '{"answer": "hi"}'}}]},
-        {"choices": [{"delta": {"tool_calls": [{"index": 0, "id": "c1", "function": {"name": "f", "arguments": '{"q": 1}'}}]}}]},
+        {
+            "choices": [
+                {
+                    "delta": {
+                        "tool_calls": [
+                            {
+                                "index": 0,
+                                "id": "c1",
+                                "function": {"name": "f", "arguments": '{"q": 1}'},
+                            }
+                        ]
+                    }
+                }
+            ]
+        },
     ]
     events = list(instant.stream(chunks))
     lists = list(json_patch(events))
@@ -322,7 +346,9 @@ def test_closing_a_sync_stream_early_closes_the_source() -> None:
 
 def test_apply_patch_does_the_four_operations_and_copies_values_in() -> None:
     value = {"k": [1]}
-    doc = apply_patch(None, [{"op": "add", "path": "", "value": {}}, {"op": "add", "path": "/v", "value": value}])
+    doc = apply_patch(
+        None, [{"op": "add", "path": "", "value": {}}, {"op": "add", "path": "/v", "value": value}]
+    )
     apply_patch(doc, [{"op": "add", "path": "/v/k/-", "value": 2}])
     assert value == {"k": [1]} and doc == {"v": {"k": [1, 2]}}
     doc = apply_patch(

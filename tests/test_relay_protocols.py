@@ -7,8 +7,8 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ag_ui.core import Event as AgUiEvent
 import pytest
+from ag_ui.core import Event as AgUiEvent
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
@@ -24,11 +24,15 @@ AG_UI_EVENT: TypeAdapter[Any] = TypeAdapter(AgUiEvent)  # the AG-UI SDK's own mo
 def openai_chunks(reply: str, calls: list[tuple[str, str, str]], size: int = 7) -> list[Any]:
     """OpenAI chat-completion chunk dicts: the reply's text, then each call's arguments."""
     out: list[Any] = [
-        {"choices": [{"delta": {"content": reply[i : i + size]}}]} for i in range(0, len(reply), size)
+        {"choices": [{"delta": {"content": reply[i : i + size]}}]}
+        for i in range(0, len(reply), size)
     ]
     for index, (call_id, name, arguments) in enumerate(calls):
         for i in range(0, len(arguments), size):
-            call: dict[str, Any] = {"index": index, "function": {"arguments": arguments[i : i + size]}}
+            call: dict[str, Any] = {
+                "index": index,
+                "function": {"arguments": arguments[i : i + size]},
+            }
             if i == 0:
                 call["id"] = call_id
                 call["function"]["name"] = name
@@ -37,7 +41,10 @@ def openai_chunks(reply: str, calls: list[tuple[str, str, str]], size: int = 7) 
 
 
 REPLY = 'Here: {"city": "Lisbon", "days": [1, 2], "note": "bring a \\"jacket\\""}'
-CALLS = [("call_W", "get_weather", '{"city": "Paris", "unit": "celsius"}'), ("call_T", "get_time", '{"tz": "Asia/Tokyo"}')]
+CALLS = [
+    ("call_W", "get_weather", '{"city": "Paris", "unit": "celsius"}'),
+    ("call_T", "get_time", '{"tz": "Asia/Tokyo"}'),
+]
 
 
 def test_ag_ui_events_of_a_run_with_tool_calls() -> None:
@@ -45,7 +52,11 @@ def test_ag_ui_events_of_a_run_with_tool_calls() -> None:
     for event in events:
         AG_UI_EVENT.validate_python(event)
     types = [e["type"] for e in events]
-    assert types[0] == "RUN_STARTED" and events[0] == {"type": "RUN_STARTED", "threadId": "t1", "runId": "r1"}
+    assert types[0] == "RUN_STARTED" and events[0] == {
+        "type": "RUN_STARTED",
+        "threadId": "t1",
+        "runId": "r1",
+    }
     assert types[-1] == "RUN_FINISHED"
     assert set(types[1:-1]) == {"STATE_DELTA", "TOOL_CALL_START", "TOOL_CALL_ARGS", "TOOL_CALL_END"}
     state: Any = None
@@ -66,13 +77,23 @@ def test_ag_ui_under_a_path_with_append_and_snapshots() -> None:
     stream = instant.stream(['{"a": "x', 'yz", "b": [true]}'])
     events = list(ag_ui(stream, path="/reply", append=True, message_id="m1"))
     ops = [op for e in events for op in e["delta"]]
-    assert ops[:2] == [{"op": "add", "path": "/reply", "value": {}}, {"op": "add", "path": "/reply/a", "value": "x"}]
+    assert ops[:2] == [
+        {"op": "add", "path": "/reply", "value": {}},
+        {"op": "add", "path": "/reply/a", "value": "x"},
+    ]
     assert {"op": "append", "path": "/reply/a", "value": "yz"} in ops
     with pytest.raises(ValidationError, match="append"):  # AG-UI 1.0 clients reject append
         AG_UI_EVENT.validate_python(next(e for e in events if e["delta"][0]["op"] == "append"))
     assert apply_patch({"other": 1}, ops) == {"other": 1, "reply": {"a": "xyz", "b": [True]}}
-    snaps = [e for e in ag_ui(instant.stream(['[1] {"x": 2}'], multiple=True), snapshot=True) if e["type"] == "STATE_SNAPSHOT"]
-    assert snaps == [{"type": "STATE_SNAPSHOT", "snapshot": [1]}, {"type": "STATE_SNAPSHOT", "snapshot": {"x": 2}}]
+    snaps = [
+        e
+        for e in ag_ui(instant.stream(['[1] {"x": 2}'], multiple=True), snapshot=True)
+        if e["type"] == "STATE_SNAPSHOT"
+    ]
+    assert snaps == [
+        {"type": "STATE_SNAPSHOT", "snapshot": [1]},
+        {"type": "STATE_SNAPSHOT", "snapshot": {"x": 2}},
+    ]
 
 
 @pytest.mark.parametrize(
@@ -117,14 +138,24 @@ def test_ag_ui_state_and_vercel_data_are_the_document_in_every_chunking(
 
 
 def test_vercel_ui_parts_of_a_reply_with_tool_calls() -> None:
-    parts = list(vercel_ui(instant.stream(openai_chunks(REPLY, CALLS[:1])), "city", message_id="msg1"))
+    parts = list(
+        vercel_ui(instant.stream(openai_chunks(REPLY, CALLS[:1])), "city", message_id="msg1")
+    )
     assert parts[0] == {"type": "start", "messageId": "msg1"}
     assert parts[-2:] == [{"type": "finish"}, "[DONE]"]
     data = [p for p in parts[1:-2] if p["type"] == "data-city"]  # type: ignore[index]
-    assert data[-1] == {"type": "data-city", "id": "city", "data": {"city": "Lisbon", "days": [1, 2], "note": 'bring a "jacket"'}}
+    assert data[-1] == {
+        "type": "data-city",
+        "id": "city",
+        "data": {"city": "Lisbon", "days": [1, 2], "note": 'bring a "jacket"'},
+    }
     assert data[0]["data"] == {"city": "Lisbo"}  # 7-character chunks
     tool = [p for p in parts[1:-2] if not p["type"].startswith("data-")]  # type: ignore[index]
-    assert tool[0] == {"type": "tool-input-start", "toolCallId": "call_W", "toolName": "get_weather"}
+    assert tool[0] == {
+        "type": "tool-input-start",
+        "toolCallId": "call_W",
+        "toolName": "get_weather",
+    }
     assert {p["type"] for p in tool[1:-1]} == {"tool-input-delta"}
     assert "".join(p["inputTextDelta"] for p in tool[1:-1]) == '{"city":"Paris","unit":"celsius"}'
     assert tool[-1] == {
@@ -139,7 +170,11 @@ def test_vercel_ui_parts_of_a_reply_with_tool_calls() -> None:
 
 def test_vercel_data_parts_are_snapshots_that_never_change() -> None:
     chunks = ['{"items": [{"n": "a', 'b"}, {"n": "c"}', '], "t": "x', 'y"}']
-    parts = [p for p in vercel_ui(instant.stream(chunks)) if isinstance(p, dict) and p["type"] == "data-object"]
+    parts = [
+        p
+        for p in vercel_ui(instant.stream(chunks))
+        if isinstance(p, dict) and p["type"] == "data-object"
+    ]
     seen = [json.dumps(p["data"]) for p in parts]
     assert seen == [
         '{"items": [{"n": "a"}]}',
@@ -148,7 +183,11 @@ def test_vercel_data_parts_are_snapshots_that_never_change() -> None:
         '{"items": [{"n": "ab"}, {"n": "c"}], "t": "x"}',
         '{"items": [{"n": "ab"}, {"n": "c"}], "t": "xy"}',
     ]
-    several = [p["id"] for p in vercel_ui(instant.stream(["1 2"], multiple=True), "n", id="v") if isinstance(p, dict) and "id" in p]
+    several = [
+        p["id"]
+        for p in vercel_ui(instant.stream(["1 2"], multiple=True), "n", id="v")
+        if isinstance(p, dict) and "id" in p
+    ]
     assert several == ["v", "v-1"]
 
 

@@ -79,7 +79,9 @@ def test_a_client_reads_back_every_item_with_its_line_breaks_as_newlines(items: 
 
 def test_event_names_retry_end_and_resuming_after_the_last_event_id() -> None:
     items = ["a", "b", "c"]
-    named = list(sse(items, event=lambda item: None if item == "b" else f"is-{item}", keepalive=None))
+    named = list(
+        sse(items, event=lambda item: None if item == "b" else f"is-{item}", keepalive=None)
+    )
     assert named[0] == "event: is-a\nid: 1\ndata: a\n\n" and named[1] == "id: 2\ndata: b\n\n"
     frames = list(sse(items, keepalive=None, retry=3000, end="end", last_event_id="2"))
     assert frames == ["retry: 3000\n\n", "id: 3\ndata: c\n\n", "event: end\nid: 4\ndata: \n\n"]
@@ -210,14 +212,20 @@ def test_throttled_events_keep_every_done_in_order_and_every_character(
 ) -> None:
     events = events_of(data.draw(cuts(output[0])))
     merged = list(throttle(events, interval=3600))  # all at once: every merge happens
-    assert [e for e in merged if e["event"] == "done"] == [e for e in events if e["event"] == "done"]
+    assert [e for e in merged if e["event"] == "done"] == [
+        e for e in events if e["event"] == "done"
+    ]
     texts: dict[Any, str] = {}
     for e in events:
         if e["event"] == "delta":
             texts[e["path"]] = texts.get(e["path"], "") + e["delta"]
     for e in merged:
         if e["event"] == "delta":
-            texts[e["path"]] = texts[e["path"]][len(e["delta"]) :] if texts[e["path"]].startswith(e["delta"]) else "MISMATCH"
+            texts[e["path"]] = (
+                texts[e["path"]][len(e["delta"]) :]
+                if texts[e["path"]].startswith(e["delta"])
+                else "MISMATCH"
+            )
     assert set(texts.values()) <= {""}
     for a, b in zip(merged, merged[1:]):  # no two deltas of one string left side by side
         assert not (a["event"] == b["event"] == "delta" and a["path"] == b["path"])
@@ -246,12 +254,31 @@ def test_throttle_merges_protocol_items_of_one_kind_and_passes_the_rest() -> Non
     call = [
         {"choices": [{"delta": {"content": reply[:8]}}]},
         {"choices": [{"delta": {"content": reply[8:]}}]},
-        {"choices": [{"delta": {"tool_calls": [{"index": 0, "id": "c", "function": {"name": "f", "arguments": '{"q": "ab'}}]}}]},
+        {
+            "choices": [
+                {
+                    "delta": {
+                        "tool_calls": [
+                            {
+                                "index": 0,
+                                "id": "c",
+                                "function": {"name": "f", "arguments": '{"q": "ab'},
+                            }
+                        ]
+                    }
+                }
+            ]
+        },
         {"choices": [{"delta": {"tool_calls": [{"index": 0, "function": {"arguments": 'cd"}'}}]}}]},
     ]
     ag = list(throttle(ag_ui(instant.stream(call), thread_id="t", run_id="r"), 3600))
     assert [e["type"] for e in ag] == [
-        "RUN_STARTED", "STATE_DELTA", "TOOL_CALL_START", "TOOL_CALL_ARGS", "TOOL_CALL_END", "RUN_FINISHED",
+        "RUN_STARTED",
+        "STATE_DELTA",
+        "TOOL_CALL_START",
+        "TOOL_CALL_ARGS",
+        "TOOL_CALL_END",
+        "RUN_FINISHED",
     ]
     assert ag[1]["delta"] == [
         {"op": "add", "path": "", "value": {}},
@@ -260,7 +287,13 @@ def test_throttle_merges_protocol_items_of_one_kind_and_passes_the_rest() -> Non
     assert ag[3]["delta"] == '{"q":"abcd"}'
     ui = list(throttle(vercel_ui(instant.stream(call), "doc"), 3600))
     assert [p if isinstance(p, str) else p["type"] for p in ui] == [
-        "start", "data-doc", "tool-input-start", "tool-input-delta", "tool-input-available", "finish", "[DONE]",
+        "start",
+        "data-doc",
+        "tool-input-start",
+        "tool-input-delta",
+        "tool-input-available",
+        "finish",
+        "[DONE]",
     ]
     assert ui[1]["data"] == {"a": "xyz"} and ui[3]["inputTextDelta"] == '{"q":"abcd"}'
 

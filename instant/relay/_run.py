@@ -8,19 +8,18 @@ from typing import Any, Generic, Protocol, TypeVar
 from ..streams._pump import Source, apump, pump
 
 T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
 
 
-class Encoder(Protocol[T_co]):
+class Encoder(Protocol[T]):
     """Events in, wire items out; no I/O. ``fail`` says what to send before an error."""
 
-    def begin(self) -> list[T_co]: ...
+    def begin(self) -> list[T]: ...
 
-    def feed(self, event: Mapping[str, Any]) -> list[T_co]: ...
+    def feed(self, event: Mapping[str, Any]) -> list[T]: ...
 
-    def close(self) -> list[T_co]: ...
+    def close(self) -> list[T]: ...
 
-    def fail(self, exc: BaseException) -> list[T_co]: ...
+    def fail(self, exc: BaseException) -> list[T]: ...
 
 
 class _Driver(Generic[T]):
@@ -55,9 +54,7 @@ def is_async(source: Any, where: str) -> bool:
         return True
     if hasattr(source, "__iter__"):
         return False
-    raise TypeError(
-        f"{where} takes an iterable or async iterable, not {type(source).__name__}"
-    )
+    raise TypeError(f"{where} takes an iterable or async iterable, not {type(source).__name__}")
 
 
 def run(where: str, events: Any, encoder: Encoder[T]) -> Iterator[T] | AsyncIterator[T]:

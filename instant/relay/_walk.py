@@ -5,19 +5,20 @@ members, then its ``done``. Containers get no event when they open (unless ``emi
 so a client learns of one from its first member. :class:`Walker` turns the events into the
 steps a wire format writes, calling one hook per step:
 
-=======================  =============================================================
-hook                     when
-=======================  =============================================================
-``enter(path, is_list)`` a container the client does not have yet (an ancestor of the
-                         event's value, or a ``start`` event)
-``leave(path, is_list)`` a container is complete (its ``done``)
-``start_string(path, s)`` a string's first delta (``s`` is its text so far)
-``extend_string(d, s)``  the string's next delta ``d`` (``s`` is its text so far)
-``end_string(path)``     the string's ``done``
-``put(path, value)``     a complete value the client does not have: a number, literal,
-                         a string with no delta, an empty container
-``new_document(n)``      a new document begins (``multiple=True``), before its first step
-=======================  =============================================================
+==========================  ==========================================================
+hook                        when
+==========================  ==========================================================
+``enter(path, is_list)``    a container the client does not have yet (an ancestor of
+                            the event's value, or a ``start`` event)
+``leave(path, is_list)``    a container is complete (its ``done``)
+``start_string(path, s)``   a string's first delta (``s`` is its text so far)
+``extend_string(d, s)``     the string's next delta ``d`` (``s``: its text so far)
+``end_string(path)``        the string's ``done``
+``put(path, value)``        a complete value the client does not have: a number, a
+                            literal, a string with no delta, an empty container
+``new_document(n)``         a new document begins (``multiple=True``), before its first
+                            step
+==========================  ==========================================================
 
 Before ``enter``, ``start_string`` and ``put`` the walker sets :attr:`first` (no member of the
 parent was written before) and :attr:`in_list` (the parent is an array; ``False`` at the

@@ -17,7 +17,7 @@ The string's length is doubled from 1 K to 64 K characters (K = 1024); the growt
 from one size to the next is log2(bytes ratio): 1 for O(n), 2 for O(n^2). Also CPU time
 (``time.process_time``) per token piece for the append form, parse included.
 
-    python benchmarks/bench_relay.py [--sizes 1K,4K,16K,64K]
+    python benchmarks/bench_relay.py [--sizes 1K,4K,16K,64K] [--out FOLDER]
 
 Prints a markdown table and writes it to ``benchmarks/results/relay.md`` (and a log-log plot
 ``relay.png`` if matplotlib is installed).
@@ -91,6 +91,7 @@ def parse_size(text_: str) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1K,4K,16K,64K")
+    ap.add_argument("--out", type=Path, default=HERE / "results", help="results folder")
     args = ap.parse_args()
     sizes = [parse_size(s) for s in args.sizes.split(",")]
 
@@ -145,8 +146,8 @@ def main() -> None:
     ]
     report = "\n".join(lines) + "\n"
     print(report)
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
+    results = args.out
+    results.mkdir(parents=True, exist_ok=True)
     (results / "relay.md").write_text(report, encoding="utf-8")
     plot(sizes, table, results / "relay.png")
 

@@ -420,3 +420,16 @@ def test_compact_joins_appends_and_lets_a_replace_supersede() -> None:
         {"op": "replace", "path": "/t", "value": "12"},
     ]
     assert json.dumps(ops) == before  # the input is not changed
+
+
+def test_with_append_each_character_of_a_long_string_is_sent_once() -> None:
+    answer = "".join(f"word{i % 97} " for i in range(9000))[:65536]  # one 64 KB string
+    reply = json.dumps({"answer": answer, "n": 1})
+    chunks = [reply[i : i + 4] for i in range(0, len(reply), 4)]  # token-sized
+
+    def text_sent(append: bool) -> int:
+        lists = json_patch(instant.stream(chunks), append=append)
+        return sum(len(op["value"]) for ops in lists for op in ops if isinstance(op["value"], str))
+
+    assert text_sent(append=True) == len(answer)  # O(length)
+    assert text_sent(append=False) > len(answer) * len(answer) // 16  # O(length^2 / chunk)

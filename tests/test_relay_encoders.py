@@ -433,3 +433,9 @@ def test_with_append_each_character_of_a_long_string_is_sent_once() -> None:
 
     assert text_sent(append=True) == len(answer)  # O(length)
     assert text_sent(append=False) > len(answer) * len(answer) // 16  # O(length^2 / chunk)
+
+
+def test_a_selection_left_open_is_closed_before_the_next_document() -> None:
+    events = events_of(['{"a": "xy", "b": 1} {"a": "z"}'], multiple=True, select="a.$delta")
+    assert "".join(text(events)) == '{"a":"xy"}\n{"a":"z"}'
+    assert patched(events) == {"a": "z"}

@@ -94,7 +94,7 @@ class Walker:
         number = event.get("document", 0)
         if number != self._document:
             if self._document is not None:
-                self._finish_open()
+                self.finish()  # what a selection left open in the last document
                 self._reset()
             self._document = number
             self.new_document(number)

@@ -93,6 +93,7 @@ BENCH_ARGS = {
     "bench_models.py": ["--quick", "--sizes", "16K"],
     "bench_items.py": ["--quick", "--sizes", "16K"],
     "compare.py": ["--quick", "--sizes", "1K", "--only", "instant Parser()"],
+    "bench_relay.py": ["--sizes", "1K,2K"],
 }
 
 

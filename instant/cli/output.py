@@ -13,6 +13,18 @@ from ..errors import ParseError
 from ..events import Event
 
 SHOWN = 100  # --format pretty shortens longer values to this many characters
+# --full writes the whole document so far with every event, which grows quadratically with
+# the document (a 1 MB reply would be terabytes): it stops past this many characters
+FULL_LIMIT = 100_000_000
+
+
+class OutputLimit(Exception):
+    """--full output would pass :data:`FULL_LIMIT`; ``text`` is the part that fits."""
+
+    def __init__(self, text: str, written: int) -> None:
+        super().__init__(f"--full output would pass {FULL_LIMIT:,} characters")
+        self.text = text
+        self.written = written
 
 
 class Output:
@@ -89,7 +101,28 @@ def formatter(fmt: str, selected: bool, full: bool) -> Callable[[list[Event]], s
         return lambda events: "".join(  # the root's done event ends each document
             dumps(e["value"]) + "\n" for e in events if e["event"] == "done" and not e["key"]
         )
-    return lambda events: "".join(jsonl_line(e, full) + "\n" for e in events)
+    if full:
+        return _bounded_full()
+    return lambda events: "".join(jsonl_line(e) + "\n" for e in events)
+
+
+def _bounded_full() -> Callable[[list[Event]], str]:
+    """``--format jsonl --full``, raising :class:`OutputLimit` before the output (counted
+    over the whole run, line by line) would pass :data:`FULL_LIMIT` characters."""
+    written = 0
+
+    def write(events: list[Event]) -> str:
+        nonlocal written
+        lines: list[str] = []
+        for e in events:
+            line = jsonl_line(e, True) + "\n"
+            if written + len(line) > FULL_LIMIT:
+                raise OutputLimit("".join(lines), written)
+            written += len(line)
+            lines.append(line)
+        return "".join(lines)
+
+    return write
 
 
 def error_report(name: str, err: ParseError) -> str:

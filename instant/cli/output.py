@@ -19,12 +19,13 @@ FULL_LIMIT = 100_000_000
 
 
 class OutputLimit(Exception):
-    """--full output would pass :data:`FULL_LIMIT`; ``text`` is the part that fits."""
+    """--full output would pass ``limit`` characters; ``text`` is the part that fits."""
 
-    def __init__(self, text: str, written: int) -> None:
-        super().__init__(f"--full output would pass {FULL_LIMIT:,} characters")
+    def __init__(self, text: str, written: int, limit: int) -> None:
+        super().__init__(f"--full output would pass {limit:,} characters")
         self.text = text
-        self.written = written
+        self.written = written  # characters written before ``text``, plus ``text``
+        self.limit = limit
 
 
 class Output:
@@ -109,15 +110,15 @@ def formatter(fmt: str, selected: bool, full: bool) -> Callable[[list[Event]], s
 def _bounded_full() -> Callable[[list[Event]], str]:
     """``--format jsonl --full``, raising :class:`OutputLimit` before the output (counted
     over the whole run, line by line) would pass :data:`FULL_LIMIT` characters."""
-    written = 0
+    written, limit = 0, FULL_LIMIT
 
     def write(events: list[Event]) -> str:
         nonlocal written
         lines: list[str] = []
         for e in events:
             line = jsonl_line(e, True) + "\n"
-            if written + len(line) > FULL_LIMIT:
-                raise OutputLimit("".join(lines), written)
+            if written + len(line) > limit:
+                raise OutputLimit("".join(lines), written, limit)
             written += len(line)
             lines.append(line)
         return "".join(lines)

@@ -17,7 +17,7 @@ import sys
 from .._core.parser import Parser
 from ..errors import ParseError, SelectorError
 from .ignored import IgnoredDocuments
-from .output import FULL_LIMIT, Output, OutputLimit, error_report, formatter
+from .output import Output, OutputLimit, error_report, formatter
 
 OK, PARSE_ERROR, USAGE_ERROR = 0, 1, 2
 READ_SIZE = 65536  # the most one os.read takes; a pipe returns what it holds, often less
@@ -74,7 +74,7 @@ def cmd_parse(args: argparse.Namespace, out: Output) -> int:
         sys.stderr.write(
             f"instant parse: {name}: stopped after {stop.written:,} characters of output: "
             f"--full writes the whole document so far with every event, which grows "
-            f"quadratically, and stops before {FULL_LIMIT:,}; leave out --full (or narrow it "
+            f"quadratically, and stops before {stop.limit:,}; leave out --full (or narrow it "
             f"with --select)\n"
         )
         return USAGE_ERROR

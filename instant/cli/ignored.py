@@ -69,10 +69,12 @@ class IgnoredDocuments:
         """The line for stderr, or ``""`` when nothing was ignored."""
         if not self.count:
             return ""
+        one = self.count == 1
         many = "at least " if self.at_least else ""
-        docs = "document" if self.count == 1 and not many else "documents"
-        was = "was" if docs == "document" else "were"
+        broken = " (with an error in the last)" if self.at_least else ""
         return (
-            f"instant parse: {name}: {many}{self.count} more JSON {docs} followed the first "
-            f"and {was} ignored; pass --multiple to parse every document\n"
+            f"instant parse: {name}: {many}{self.count} more JSON "
+            f"{'document' if one else 'documents'} followed the first and "
+            f"{'was' if one else 'were'} ignored{broken}; pass --multiple to parse every "
+            f"document\n"
         )

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError, core_schema
 
 from .._core.parser import Parser
-from ..errors import ParseError
+from ..errors import ParseError, _add_note
 from ..options import ParserOptions, Unpack, check
 from ..streams._pump import Source, apump, chunks_of, pump
 from ..streams.chunks import CallPiece, ChunkReader
@@ -79,7 +79,7 @@ def _rewrap(
     new.truncated = truncated  # type: ignore[attr-defined]
     new.validation_error = err  # type: ignore[attr-defined]
     cut = " (the reply was cut off; the parser completed it)" if truncated else ""
-    new.add_note(f"instant: the document the model wrote is attached as .value{cut}")
+    _add_note(new, f"instant: the document the model wrote is attached as .value{cut}")
     return new
 
 

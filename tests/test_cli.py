@@ -839,7 +839,7 @@ def test_demo_live_view_fits_an_80x24_terminal() -> None:
     """Each live frame is whole on the screen, with its status line, and shows the end of
     the document, where the text is being written; the document is taller than the screen,
     so some frames leave its top out, and say so."""
-    status, output = on_terminal("demo", "--speed", "4")
+    status, output = on_terminal("demo", "--speed", "2")
     assert status == 0, output[-2000:]
     frames, _ = screens(output)
     pieces = tokens(load_reply())
@@ -888,7 +888,7 @@ def test_demo_final_frame_keeps_its_top_on_an_80x24_terminal() -> None:
 def test_demo_interrupted_leaves_a_readable_screen() -> None:
     """Ctrl-C while the view is live: exit status 130, and the screen shows the document
     received so far in a whole frame marked interrupted, the cursor visible, colours reset."""
-    status, output = on_terminal("demo", interrupt_after=b"chunk 1")
+    status, output = on_terminal("demo", interrupt_after="receiving…".encode())
     assert status == 130, output[-2000:]
     _, screen = screens(output)
     rows = list(screen.display)

@@ -272,7 +272,7 @@ def fit(lines: list[list[Segment]], room: int, marker: list[Segment], *, tail: b
     return SegmentLines(lines, new_lines=True)
 
 
-def _frames(console: Console, view: View) -> tuple[Any, Any]:
+def _frames(console: Console, view: View) -> tuple[Callable[[str], Any], Callable[[str, int], Any]]:
     """The two frame makers of the live view: ``live(status)`` while the reply streams,
     ``final(status, below)`` when it ended (or was interrupted) with ``below`` lines to
     print under it. Both fit the terminal's height as it is when they are called:
@@ -374,10 +374,10 @@ def _live(pieces: list[str], rate: float | None, stats: Stats) -> None:
         stats.elapsed = time.perf_counter() - stats.start
         if interrupted:
             status = f"interrupted at chunk {n}/{len(pieces)} · {stats.events} events"
-            console.print(final_frame(status, below=1))
+            console.print(final_frame(status, 1))  # 1 line below: the newline after Ctrl-C
             raise KeyboardInterrupt
         stats.cpu = parser_cpu(pieces)
         summary = Text(stats.summary(), style="bold")
         below = len(console.render_lines(summary, console.options, pad=False))
-        console.print(final_frame(f"{stats.events} events", below=below))
+        console.print(final_frame(f"{stats.events} events", below))
         console.print(summary)

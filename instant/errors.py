@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Literal
 
 ErrorKind = Literal["syntax", "limit", "no_json", "encoding", "truncated"]
@@ -157,3 +158,13 @@ class SelectorError(ValueError):
 
 def _rebuild_selector_error(msg: str, expression: str, position: int) -> SelectorError:
     return SelectorError(msg, expression=expression, position=position)
+
+
+def _add_note(exc: BaseException, note: str) -> None:
+    """``exc.add_note(note)`` (PEP 678, Python 3.11+). On 3.10 the note goes into the same
+    ``__notes__`` list, which code can read there too; 3.10's tracebacks do not print it."""
+    if sys.version_info >= (3, 11):
+        exc.add_note(note)
+    else:
+        notes = getattr(exc, "__notes__", None)
+        exc.__notes__ = [*(notes or ()), note]  # type: ignore[attr-defined]

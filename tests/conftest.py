@@ -1,4 +1,4 @@
-"""Shared test configuration: hypothesis profiles and the JSONTestSuite location.
+"""Shared test configuration: hypothesis profiles, the JSONTestSuite corpus, no skips in CI.
 
 Hypothesis profiles (pick one with an environment variable):
 
@@ -7,12 +7,16 @@ Hypothesis profiles (pick one with an environment variable):
 * ``thorough`` -- chosen when ``INSTANT_HYPOTHESIS=thorough`` (wins over ``CI``):
                   2000 examples per property, for a long local soak.
 * ``dev``      -- otherwise: 100 random examples per property.
+
+Under ``CI`` (any value but empty, ``0`` or ``false``) a test that skips fails the run, and so
+does a test module whose collection skips: a skip in CI would hide a test that never ran.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -20,8 +24,8 @@ from hypothesis import HealthCheck, settings
 # The repository root is the directory holding pyproject.toml.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-# JSONTestSuite's parsing corpus, read in place (never copied into the repo).
-JSONTESTSUITE = (REPO_ROOT / "../shared/conformance/JSONTestSuite/test_parsing").resolve()
+# JSONTestSuite's parsing corpus, carried in the repository (licence and source beside it).
+JSONTESTSUITE = REPO_ROOT / "tests" / "data" / "JSONTestSuite" / "test_parsing"
 
 settings.register_profile(
     "ci",
@@ -44,10 +48,15 @@ settings.register_profile(
 )
 
 
+def in_ci() -> bool:
+    """Whether this run is CI's (``CI`` set to anything but empty, ``0`` or ``false``)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
+
+
 def _profile_name() -> str:
     if os.environ.get("INSTANT_HYPOTHESIS") == "thorough":
         return "thorough"
-    if os.environ.get("CI"):
+    if in_ci():
         return "ci"
     return "dev"
 
@@ -56,7 +65,7 @@ settings.load_profile(_profile_name())
 
 
 def jsontestsuite_files() -> list[Path]:
-    """The ``y_``/``n_``/``i_`` files of JSONTestSuite, sorted; empty if the corpus is absent."""
+    """The ``y_``/``n_``/``i_`` files of JSONTestSuite, sorted; empty if the corpus is missing."""
     if not JSONTESTSUITE.is_dir():
         return []
     return sorted(
@@ -75,8 +84,7 @@ def jsontestsuite() -> Path:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize any test taking ``jsontestsuite_file`` with one case per corpus file.
 
-    When the corpus is missing a single ``None`` case is generated; the test then fails
-    loudly under ``CI=true`` and skips otherwise.
+    When the corpus is missing a single ``None`` case is generated, and the test fails.
     """
     if "jsontestsuite_file" in metafunc.fixturenames:
         files = jsontestsuite_files()
@@ -91,3 +99,36 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"hypothesis profile: {_profile_name()}",
         f"JSONTestSuite: {JSONTESTSUITE} ({'present' if JSONTESTSUITE.is_dir() else 'MISSING'})",
     ]
+
+
+# -- a test that skips in CI fails CI -----------------------------------------------------
+
+
+def _skip_reason(longrepr: object) -> str:
+    """The message of a skip report (pytest keeps it as (file, line, reason))."""
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    return str(longrepr)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = (
+            f"skipped under CI ({_skip_reason(report.longrepr)}): in CI every test must run"
+        )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    if in_ci() and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{collector.nodeid} skipped under CI ({_skip_reason(report.longrepr)}): "
+            "in CI every test must run"
+        )

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import instant
 from instant import cli
@@ -590,3 +592,327 @@ def test_installed_entry_point_is_cli_main() -> None:
     assert found, "instant-json is installed without its console script: reinstall it"
     assert found[0].value == "instant.cli:main"
     assert found[0].load() is cli.main
+
+
+# -- instant parse without --multiple: the documents it ignores are counted -------------------
+
+
+def ignored_line(n: int, at_least: bool = False) -> str:
+    one = n == 1
+    return (
+        f"instant parse: <stdin>: {'at least ' if at_least else ''}{n} more JSON "
+        f"{'document' if one else 'documents'} followed the first and "
+        f"{'was' if one else 'were'} ignored{' (with an error in the last)' if at_least else ''}"
+        "; pass --multiple to parse every document\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "more"),
+    [
+        ('{"a": 1}\n{"a": 2}\n{"a": 3}\n', 2),  # JSON Lines
+        ('Sure: {"a": 1}\nand the other one: [2]. Hope it helps!', 1),
+        ('```json\n{"a": 1}\n```\nHope this helps!', 0),  # prose after it is no document
+        ("[1] 2 3", 2),
+        ('{"a": 1} // first\n{"b": 2}', 1),
+        ('{"a": 1} {"b": ', 1),  # cut off: --multiple would complete it
+    ],
+)
+def test_documents_after_the_first_are_counted_on_stderr(text: str, more: int) -> None:
+    result = run("parse", "-f", "values", input=text)
+    assert result.returncode == 0
+    assert lines(result.stdout) == [instant.parse(text)]  # the first document, as before
+    assert result.stderr == (ignored_line(more) if more else "")
+    every = run("parse", "--multiple", "-f", "values", input=text)
+    assert len(lines(every.stdout)) == 1 + more  # the count is what --multiple parses
+    assert "ignored" not in every.stderr
+
+
+def test_an_error_in_an_ignored_document_is_counted_as_at_least() -> None:
+    text = '{"a": 1}\n{"b": 2}\n{"c": 1 "d": 2}\n{"e": 3}\n'
+    result = run("parse", "-f", "values", input=text)
+    assert (result.returncode, lines(result.stdout)) == (0, [{"a": 1}])
+    assert result.stderr == ignored_line(2, at_least=True)
+    assert run("parse", "--multiple", input=text).returncode == 1  # where --multiple fails
+
+
+def test_strict_rejects_what_follows_and_multiple_says_nothing() -> None:
+    strict = run("parse", "--strict", input='{"a": 1}\n{"a": 2}\n')
+    assert strict.returncode == 1 and "expected end of input" in strict.stderr
+    assert "ignored" not in strict.stderr
+    every = run("parse", "-m", "-f", "values", input='{"a": 1}\n{"a": 2}\n')
+    assert (every.returncode, every.stderr) == (0, "")
+
+
+@posix_only
+def test_documents_counted_as_they_arrive_through_a_slow_pipe() -> None:
+    """Token-sized writes through a pipe, whitespace alone in some, numbers split: the
+    count is the same as for the whole text."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "instant", "parse", "-f", "values"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    try:
+        reader = Reader(proc)
+        for piece in [b'{"n": 1', b"}", b" 1", b"2", b" ", b"3", b"\n", b"[4", b"]\n"]:
+            proc.stdin.write(piece)
+            proc.stdin.flush()
+            if piece == b"}":
+                assert reader.take(1) == [{"n": 1}]  # out before the rest is written
+            time.sleep(0.02)
+        proc.stdin.close()
+        assert proc.wait(TIMEOUT) == 0
+        assert proc.stderr.read().decode() == ignored_line(3)  # 12, 3 and [4]
+    finally:
+        proc.kill()
+        proc.wait(TIMEOUT)
+
+
+@settings(max_examples=60)
+@given(data=st.data())
+def test_the_ignored_count_is_what_multiple_finds(data: st.DataObject) -> None:
+    """However the input is chunked, the count equals the documents ``multiple=True`` parses
+    after the first (or, where it raises, those before the error and the failing one)."""
+    from instant.cli.ignored import IgnoredDocuments
+    from instant.strategies import chunkings, model_outputs
+
+    parts = data.draw(st.lists(model_outputs(), min_size=1, max_size=4))
+    glue = data.draw(st.lists(st.sampled_from(["\n", " ", "", " and ", "\n\n"]), min_size=4))
+    text = "".join(p[0] + g for p, g in zip(parts, glue))
+    every = instant.Parser(multiple=True, snapshots=False)
+    try:
+        every.feed(text)
+        every.close()
+        want = (len(every.values) - 1, False)
+    except instant.ParseError:
+        want = (len(every.values), True)
+    assume(every.values)  # a first document to follow
+    parser = instant.Parser()
+    counted = IgnoredDocuments(parser, None)
+    try:
+        for chunk in data.draw(chunkings(text)):
+            parser.feed(chunk)
+        parser.close()
+    except instant.ParseError:
+        assume(False)  # the first document itself is broken: nothing is counted then
+    assert (counted.close(), counted.at_least) == want
+
+
+# -- instant parse --full: bounded output ----------------------------------------------------
+
+
+def test_full_stops_before_its_bound_with_the_events_that_fit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import instant.cli.output
+
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"items": [{"n": i, "text": "x" * 20} for i in range(300)]}))
+    expected = [json.loads(json.dumps(e)) for e in instant.iter_events([path.read_text()])]
+    full_size = sum(len(json.dumps(e, ensure_ascii=False)) + 1 for e in expected)
+    monkeypatch.setattr(instant.cli.output, "FULL_LIMIT", 50_000)
+    assert full_size > 10 * 50_000  # quadratic: far past the bound
+
+    assert cli.main(["parse", "--full", str(path)]) == 2
+    out, err = capsys.readouterr()
+    got = lines(out)
+    assert got == expected[: len(got)]  # whole lines, the events in order
+    assert len(out) <= 50_000 < len(out) + len(json.dumps(expected[len(got)])) + 1
+    assert err == (
+        f"instant parse: {path}: stopped after {len(out):,} characters of output: --full "
+        "writes the whole document so far with every event, which grows quadratically, and "
+        "stops before 50,000; leave out --full (or narrow it with --select)\n"
+    )
+    # without --full the same input is written whole
+    assert cli.main(["parse", str(path)]) == 0
+    assert lines(capsys.readouterr().out) == events_of(path.read_text())
+
+
+def test_the_full_bound_is_the_documented_one() -> None:
+    from instant.cli.output import FULL_LIMIT
+
+    assert FULL_LIMIT == 100_000_000
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "100,000,000 characters" in readme
+    assert "100,000,000 characters" in run("parse", "--help").stdout
+
+
+# -- the demo on an 80x24 terminal, read as the terminal shows it (pyte) ---------------------
+
+ROWS, COLS = 24, 80
+FRAME_END = "╯".encode()  # the panel's bottom-right corner: the last thing a frame writes
+
+
+def on_terminal(*args: str, interrupt_after: bytes | None = None) -> tuple[int, bytes]:
+    """Run ``python -m instant ARGS`` on an 80x24 pseudo-terminal; (exit status, output).
+
+    With ``interrupt_after``, SIGINT (what Ctrl-C sends) goes to the command as soon as its
+    output holds those bytes.
+    """
+    import fcntl
+    import pty
+    import select
+    import signal
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(COLS), "LINES": str(ROWS)}
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "instant", *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=ROOT,
+        env=env,
+        close_fds=True,
+    )
+    os.close(slave)
+    output = b""
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        while time.monotonic() < deadline:
+            if interrupt_after is not None and interrupt_after in output:
+                proc.send_signal(signal.SIGINT)
+                interrupt_after = None
+            if not select.select([master], [], [], 1.0)[0]:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            output += data
+        status = proc.wait(TIMEOUT)
+    finally:
+        proc.kill()
+        proc.wait(TIMEOUT)
+        os.close(master)
+    return status, output
+
+
+def screens(output: bytes) -> tuple[list[list[str]], Any]:
+    """The terminal's screen after each frame the command drew, and the terminal at the end.
+
+    The terminal already holds a screenful of earlier commands, so the command starts at its
+    bottom line, as it does in a shell that has been used."""
+    import pyte
+
+    screen = pyte.Screen(COLS, ROWS)
+    stream = pyte.ByteStream(screen)
+    stream.feed(
+        b"".join(b"$ earlier output %d\r\n" % i for i in range(ROWS)) + b"$ instant demo\r\n"
+    )
+    shown = []
+    pieces = output.split(FRAME_END)
+    for i, piece in enumerate(pieces):
+        stream.feed(piece if i == len(pieces) - 1 else piece + FRAME_END)
+        shown.append(list(screen.display))
+    return shown[:-1], screen
+
+
+def frame_rows(rows: list[str]) -> tuple[int, int]:
+    """The rows of the panel's top and bottom borders on a screen (asserting there is one)."""
+    tops = [i for i, row in enumerate(rows) if row.startswith("╭")]
+    bottoms = [i for i, row in enumerate(rows) if row.startswith("╰")]
+    assert len(tops) == len(bottoms) == 1, "\n".join(rows)
+    top, bottom = tops[0], bottoms[0]
+    assert top < bottom, "\n".join(rows)
+    for row in rows[top + 1 : bottom]:  # a whole panel, and nothing of it elsewhere
+        assert row.startswith("│") and row.rstrip().endswith("│"), "\n".join(rows)
+    for row in rows[:top] + rows[bottom + 1 :]:
+        assert not row.startswith(("│", "╭", "╰")), "\n".join(rows)
+    return top, bottom
+
+
+@posix_only
+def test_demo_live_view_fits_an_80x24_terminal() -> None:
+    """Each live frame is whole on the screen, with its status line, and shows the end of
+    the document, where the text is being written; the document is taller than the screen,
+    so some frames leave its top out, and say so."""
+    status, output = on_terminal("demo", "--speed", "2")
+    assert status == 0, output[-2000:]
+    frames, _ = screens(output)
+    pieces = tokens(load_reply())
+    cut = checked = 0
+    for rows in frames:
+        top, bottom = frame_rows(rows)
+        progress = re.search(r"chunk (\d+)/(\d+) · (\d+) events", rows[bottom])
+        if progress is None:
+            continue  # the final frame, checked below
+        assert bottom - top + 1 <= ROWS - 1, "\n".join(rows)
+        k = int(progress.group(1))
+        parser = instant.Parser()
+        events = [e for piece in pieces[:k] for e in parser.feed(piece)]  # what the view has
+        assert int(progress.group(3)) == len(events)
+        cut += "lines above" in rows[top + 1]
+        if events and events[-1]["event"] == "delta":  # a string is being written
+            last_word = events[-1]["value"].split()[-1]
+            if len(last_word) < 40:
+                assert last_word + "▌" in rows[bottom - 1], "\n".join(rows)
+                checked += 1
+    assert checked >= 3 and cut >= 1, (checked, cut)
+
+
+@posix_only
+def test_demo_final_frame_keeps_its_top_on_an_80x24_terminal() -> None:
+    """After the demo, the final frame's top, the summary and the line for the shell's
+    prompt are all on the screen, and nothing of the live view is left over."""
+    status, output = on_terminal("demo", "--no-delay")
+    assert status == 0, output[-2000:]
+    _, screen = screens(output)
+    rows = list(screen.display)
+    top, bottom = frame_rows(rows)
+    assert "instant demo" in rows[top] and "document" in rows[top + 1]
+    assert re.search(r"\d+ events", rows[bottom])
+    summary = " ".join(rows[bottom + 1 : screen.cursor.y])
+    assert re.search(r"\d+ events from \d+ chunks .* events/s", summary), "\n".join(rows)
+    assert "the parser's CPU time for the whole reply" in summary
+    assert screen.cursor.y == ROWS - 1 and screen.cursor.x == 0  # the prompt's line
+    assert not screen.cursor.hidden
+    text = "\n".join(rows)
+    assert "receiving…" not in text and "lines above" not in text
+    assert "Breville Bambino Plus" in text and "confidence: 0.82" in text
+
+
+@posix_only
+def test_demo_interrupted_leaves_a_readable_screen() -> None:
+    """Ctrl-C while the view is live: exit status 130, and the screen shows the document
+    received so far in a whole frame marked interrupted, the cursor visible, colours reset."""
+    status, output = on_terminal("demo", interrupt_after="receiving…".encode())
+    assert status == 130, output[-2000:]
+    _, screen = screens(output)
+    rows = list(screen.display)
+    top, bottom = frame_rows(rows)
+    assert re.search(r"interrupted at chunk \d+/\d+ · \d+ events", rows[bottom])
+    assert "instant demo" in rows[top]
+    assert not screen.cursor.hidden
+    attrs = screen.cursor.attrs
+    assert (attrs.fg, attrs.bg, attrs.bold, attrs.reverse) == ("default", "default", False, False)
+    assert "Traceback" not in "\n".join(rows)
+
+
+def test_the_demo_measures_the_parsers_cpu_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The summary's parser figure is this thread's CPU time over feeding the chunks back to
+    back (a fake clock here: each reading advances it by 1 ms), not wall time."""
+    from instant.cli import demo
+
+    readings: list[float] = []
+
+    def clock() -> float:
+        readings.append(len(readings) / 1000)
+        return readings[-1]
+
+    monkeypatch.setattr(demo.time, "thread_time", clock)
+    monkeypatch.setattr(demo.time, "perf_counter", lambda: pytest.fail("wall clock used"))
+    assert demo.parser_cpu(tokens(load_reply()), repeat=3) == pytest.approx(0.001)
+    assert len(readings) == 6  # one pair of readings around each of the 3 runs

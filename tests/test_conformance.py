@@ -1,4 +1,4 @@
-"""JSONTestSuite (test_parsing) in strict mode, read in place, one test per file.
+"""JSONTestSuite (test_parsing) in strict mode, one test per file.
 
 * ``y_*``: accepted, with the value ``json.loads(bytes)`` gives (same types, same key order;
   NaN-safe, lone surrogates compared as Python str);
@@ -8,14 +8,14 @@
 
 Each file is parsed three ways: ``instant.parse(data, strict=True)``, one ``Parser.feed`` of the
 whole bytes then ``close()``, and ``feed`` one byte at a time.  The corpus directory comes from
-``conftest.JSONTESTSUITE`` (``../shared/conformance/JSONTestSuite/test_parsing`` from the repo
-root) and parametrization from ``conftest.pytest_generate_tests``.
+``conftest.JSONTESTSUITE`` (``tests/data/JSONTestSuite/test_parsing``, carried in the
+repository with its MIT licence and source note) and parametrization from
+``conftest.pytest_generate_tests``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import pytest
 
 import instant
 from tests.chunking import first_difference
+from tests.conftest import JSONTESTSUITE
 
 
 def run_parser(chunks: list[bytes]) -> Any:
@@ -64,11 +65,7 @@ def outcome(how: str, parse: Callable[[], Any]) -> Any:
 
 def test_jsontestsuite(jsontestsuite_file: Path | None) -> None:
     if jsontestsuite_file is None:
-        where = Path(__file__).resolve().parent.parent / "../shared/conformance/JSONTestSuite"
-        message = f"JSONTestSuite corpus not found at {where.resolve()}/test_parsing"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        pytest.fail(f"JSONTestSuite corpus missing: no y_/n_/i_ files in {JSONTESTSUITE}")
     name = jsontestsuite_file.name
     data = jsontestsuite_file.read_bytes()
 

@@ -6,7 +6,6 @@ import contextlib
 import io
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.nested_env import bin_dir, copy_checkout, installed_here, make_venv, pip_env
 from tests.sse_server import SSEServer
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -59,10 +59,12 @@ def test_readme_python_block_runs(
 
 
 def test_readme_has_the_two_commands_and_ci_runs_the_test_one() -> None:
-    text = _TEXT
-    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
-    assert ci in text
-    assert 'python3 -m pip install ".[cli]" && python3 -m instant demo' in text
+    """The README's demo and test commands, the venv line before them, and .ci/run running
+    the test command itself (in a fresh venv per CPython)."""
+    lines = [command for command, _ in _shell_commands()]
+    assert VENV_LINE in lines and MAIN_JOB in lines and TEST_COMMAND in lines
+    assert lines.index(VENV_LINE) < lines.index(MAIN_JOB) < lines.index(TEST_COMMAND)
+    assert CI_TEST_COMMAND == TEST_COMMAND, (CI_TEST_COMMAND, TEST_COMMAND)
 
 
 def test_main_job_streams_the_bundled_reply() -> None:
@@ -84,8 +86,13 @@ def test_main_job_streams_the_bundled_reply() -> None:
 # Every line of every ```bash block is run, or checked, by one of the rules below; a line
 # that no rule covers fails, so the README cannot show a command no test has tried.
 
-CI_LINE = (README.parent / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
 MAIN_JOB = 'python3 -m pip install ".[cli]" && python3 -m instant demo'
+VENV_LINE = "python3 -m venv .venv && . .venv/bin/activate"
+TEST_COMMAND = "python3 tests/run.py"  # the README's test command
+# what .ci/run runs in each fresh venv: the command after activating it
+_CI = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+_ci_match = re.search(r'^\s*cd "\$repo" && \. "\$venv/bin/activate" && (.+?)\s*$', _CI, re.M)
+CI_TEST_COMMAND = _ci_match.group(1) if _ci_match else ".ci/run runs no test command"
 # benchmark scripts get a short run: smallest size, one run, results to a temporary folder
 BENCH_ARGS = {
     "bench_core.py": ["--quick", "--sizes", "4K"],
@@ -97,7 +104,8 @@ BENCH_ARGS = {
 }
 
 
-def shell_lines() -> list[Any]:
+def _shell_commands() -> list[tuple[str, int]]:
+    """(command, README line) of every line of every shell block, comments taken off."""
     out = []
     for lang, body, line in BLOCKS:
         if lang not in ("bash", "sh", "shell", "console"):
@@ -105,8 +113,12 @@ def shell_lines() -> list[Any]:
         for i, text in enumerate(body.splitlines()):
             command = re.sub(r"\s+#\s.*$", "", text).strip()  # README comments: "  # ..."
             if command and not command.startswith("#"):
-                out.append(pytest.param(command, id=f"README-line-{line + i + 1}"))
+                out.append((command, line + i + 1))
     return out
+
+
+def shell_lines() -> list[Any]:
+    return [pytest.param(c, id=f"README-line-{n}") for c, n in _shell_commands()]
 
 
 def _scripts_path() -> str:
@@ -120,35 +132,16 @@ def _scripts_path() -> str:
 def _run_main_job_in_a_fresh_venv(tmp_path: Path) -> None:
     """The main job exactly as written, in a new virtual environment and a copy of the repo.
 
-    The venv sees the running interpreter's packages (`--system-site-packages`), and pip gets
-    `--no-build-isolation --no-index` through its environment variables, so nothing is
-    downloaded: the test checks the command and the package, not the network.
+    The venv borrows the packages of the environment the tests run in (``tests/nested_env``:
+    what the test command installed, never the base interpreter's) and pip runs with no
+    index, so nothing is downloaded: the test checks the command and the package.
     """
-    src = tmp_path / "checkout"
-    src.mkdir()
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(README.parent / name, src / name)
-    for name in ("instant", "grammar"):
-        shutil.copytree(README.parent / name, src / name, ignore=ignore)
-    venv = tmp_path / "venv"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
-        check=True,
-        timeout=120,
-    )
-    bindir = venv / "bin"
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
-        "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PIP_NO_BUILD_ISOLATION": "0",  # pip's inverted spelling of --no-build-isolation
-        "PIP_NO_INDEX": "1",
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-    }
+    src = copy_checkout(tmp_path / "checkout")
+    python = make_venv(tmp_path / "venv")
     run = subprocess.run(
         ["bash", "-c", MAIN_JOB],
         cwd=src,
-        env=env,
+        env=pip_env(python),
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -156,19 +149,44 @@ def _run_main_job_in_a_fresh_venv(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     assert "events from" in run.stdout and '"warm_up_s": 600' in run.stdout
+    # pip installed the package, its command included, into the new venv
+    assert installed_here(python).startswith(str(tmp_path / "venv")), installed_here(python)
+    assert (bin_dir(python) / "instant").is_file()
+
+
+def _make_the_venv_as_written(tmp_path: Path) -> None:
+    """The README's venv line in an empty folder: `python3` afterwards is the new venv's."""
+    run = subprocess.run(
+        ["bash", "-c", VENV_LINE + ' && python3 -c "import sys; print(sys.prefix)"'],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert Path(run.stdout.strip()) == tmp_path / ".venv"
 
 
 @pytest.mark.skipif(os.name != "posix", reason="the README's shell commands are POSIX shell")
 @pytest.mark.parametrize("command", shell_lines())
 def test_readme_shell_line(command: str, tmp_path: Path) -> None:
-    if command == CI_LINE:
-        return  # the test command: .ci/run is exactly this line, and CI runs it
+    if command == TEST_COMMAND:
+        # the test command is what runs this test: .ci/run runs it on every CPython
+        assert command == CI_TEST_COMMAND
+        return
+    if command == VENV_LINE:
+        _make_the_venv_as_written(tmp_path)
+        return
     if command == MAIN_JOB:
         _run_main_job_in_a_fresh_venv(tmp_path)
         return
     extra = re.fullmatch(r'python3 -m pip install "\.\[(\w[\w-]*)\]"', command)
     if extra:  # an optional extra: it exists (installing it would need the network)
-        import tomllib
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # the test extra brings tomli on 3.10
+            import tomli as tomllib
 
         project = tomllib.loads((README.parent / "pyproject.toml").read_text())["project"]
         assert project["optional-dependencies"][extra.group(1)]

@@ -7,22 +7,19 @@ interpreter (``-I``: neither the current directory nor ``PYTHONPATH`` is on its 
 directory outside the repository, so it can only find the installed package and the grammar
 file inside it.
 
-The environment is created with ``--system-site-packages`` (it reuses the installed ``lark``;
-pip installs the package with ``--no-deps``), and built without build isolation when the
-running environment can build wheels itself (setuptools, and ``wheel`` for setuptools < 70.1,
-both in the ``test`` extra), so the test needs no network. Otherwise pip builds in an isolated
-environment from its configured index.
+The new environment borrows the packages of the one the tests run in (``tests/nested_env.py``:
+``lark``, and setuptools and wheel from the ``test`` extra to build without isolation), and
+pip runs with no index, so the test needs no network.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
+
+from tests.nested_env import copy_checkout, make_venv, pip_env
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,11 +41,18 @@ CHECK = textwrap.dedent(
         assert e.position == 2, e.position
     else:
         raise AssertionError("no SelectorError")
-    # every subpackage is in the wheel (pyproject.toml lists them one by one)
-    import pkgutil
-    shipped_modules = {m.name for m in pkgutil.walk_packages(instant.__path__, "instant.")}
+    # every module is in the wheel (pyproject.toml lists the packages one by one), found as
+    # files and imported: pkgutil does not list a folder without __init__.py (instant/_core)
+    import importlib, pathlib
+    top = pathlib.Path(instant.__file__).parent
+    shipped_modules = {
+        ".".join(("instant", *p.relative_to(top).with_suffix("").parts)).removesuffix(".__init__")
+        for p in top.rglob("*.py")
+    }
     for name in EXPECTED_MODULES:
         assert name in shipped_modules, (name, sorted(shipped_modules))
+        if name != "instant.__main__":  # running it would start the demo
+            assert importlib.import_module(name).__file__.startswith(str(top)), name
     print("ok", where)
     """
 )
@@ -66,50 +70,13 @@ def _modules_in_checkout() -> list[str]:
     return [n for n in names if n != "instant"]
 
 
-def _can_build_without_isolation() -> bool:
-    if importlib.util.find_spec("setuptools") is None:
-        return False
-    import setuptools
-
-    major, minor = (int(p) for p in setuptools.__version__.split(".")[:2])
-    if (major, minor) < (61, 0):  # pyproject.toml [tool.setuptools] support
-        return False
-    return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None
-
-
 def test_non_editable_install_ships_the_grammar(tmp_path: Path) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(REPO / name, src / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("instant", "grammar"):
-        shutil.copytree(REPO / name, src / name, ignore=ignore)
-
-    venv = tmp_path / "venv"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)],
-        check=True,
-        timeout=60,
+    src = copy_checkout(tmp_path / "src")
+    python = make_venv(tmp_path / "venv")
+    install = [str(python), "-m", "pip", "install", "--no-deps", "--ignore-installed", "--quiet"]
+    done = subprocess.run(
+        [*install, str(src)], env=pip_env(python), capture_output=True, text=True, timeout=240
     )
-    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    install = [
-        sys.executable,
-        "-m",
-        "pip",
-        "--python",
-        str(python),
-        "install",
-        "--no-deps",
-        "--ignore-installed",
-        "--no-cache-dir",
-        "--disable-pip-version-check",
-        "--quiet",
-    ]
-    if _can_build_without_isolation():
-        install.append("--no-build-isolation")
-    install.append(str(src))
-    done = subprocess.run(install, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
 
     outside = tmp_path / "elsewhere"

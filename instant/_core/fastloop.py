@@ -44,7 +44,9 @@ class FastLoop(Machine):
         ev: Event
         while pos < n:
             c = buf[pos]
-            if c in " \t\n\r" and (state <= AFTER or state == END):
+            if c in " \t\n\r" and (
+                state <= AFTER or state == END and not (self._on_ignored and lenient)
+            ):  # (the _on_ignored hook gets the whitespace after a document too)
                 pos = skip_ws(buf, pos).end()  # type: ignore[union-attr]
                 if pos >= n:
                     break

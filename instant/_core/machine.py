@@ -154,6 +154,8 @@ class Machine(State):
             return self._comment(buf, pos)
         if state == END:
             if not strict and not self.multiple:
+                if self._on_ignored is not None:
+                    self._on_ignored(buf[pos:])
                 return n  # a single document: whatever follows it is ignored
             if not self.multiple:
                 found = sc.describe(buf, pos)

@@ -170,6 +170,10 @@ class State:
         self._bulk_budget = 0
         # -- the verdict
         self.truncated = False  # close() completed a document the input left open
+        # -- package-internal hook: with neither strict nor multiple, the text after the
+        # document is ignored; when set, this is called with every piece of it, whitespace
+        # included (the CLI counts the documents there, to say --multiple would parse them)
+        self._on_ignored: Callable[[str], None] | None = None
         # -- feed()'s fast path for a chunk wholly inside an open string
         self._in_string = False  # the fast path may be taken
         self._template: Event | None = None  # its event's fixed fields

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -25,7 +27,8 @@ from ..events import Event
 from .output import Output, dumps
 
 if TYPE_CHECKING:  # rich is optional: imported lazily by the live view
-    from rich.console import RenderableType
+    from rich.console import Console
+    from rich.segment import Segment
     from rich.tree import Tree
 
 TOKENS_PER_SECOND = 80.0  # about what a hosted model streams
@@ -66,15 +69,13 @@ class Stats:
     events: int = 0
     chunks: int = 0
     chars: int = 0
-    busy: float = 0.0  # seconds spent inside feed() and close()
     start: float = 0.0
     elapsed: float = 0.0
+    cpu: float = 0.0  # CPU seconds the parser needs for the reply (see parser_cpu)
 
     def feed(self, parser: Parser, piece: str | None) -> list[Event]:
         """Feed one piece (``None``: close) and count it."""
-        t = time.perf_counter()
         events = parser.feed(piece) if piece is not None else parser.close()
-        self.busy += time.perf_counter() - t
         self.events += len(events)
         if piece is not None:
             self.chunks += 1
@@ -82,13 +83,29 @@ class Stats:
         return events
 
     def summary(self) -> str:
-        """Event count and throughput."""
+        """Event count and throughput, and the parser's own cost."""
         s = max(self.elapsed, 1e-9)
         return (
             f"{self.events} events from {self.chunks} chunks ({self.chars:,} characters) in "
             f"{self.elapsed:.2f} s: {self.events / s:,.0f} events/s, {self.chars / s:,.0f} "
-            f"characters/s; the parser was busy {self.busy * 1000:.1f} ms of it"
+            f"characters/s; the parser's CPU time for the whole reply: {self.cpu * 1000:.1f} ms"
         )
+
+
+def parser_cpu(pieces: list[str], repeat: int = 3) -> float:
+    """CPU seconds (this thread's) that ``feed`` and ``close`` take for ``pieces``, fed back
+    to back to a fresh parser, best of ``repeat``. What the parser costs, measured apart from
+    the replay: between paced tokens the caches go cold and the clock slows down, and wall
+    time around each ``feed`` would measure that rather than the parser."""
+    best = float("inf")
+    for _ in range(repeat):
+        parser = Parser()
+        start = time.thread_time()
+        for piece in pieces:
+            parser.feed(piece)
+        parser.close()
+        best = min(best, time.thread_time() - start)
+    return best
 
 
 def run_demo(
@@ -135,6 +152,7 @@ def _plain(pieces: list[str], rate: float | None, stats: Stats, out: Output) -> 
             out.write("".join(_plain_line(n, e) + "\n" for e in events))
     events = stats.feed(parser, None)
     stats.elapsed = time.perf_counter() - stats.start
+    stats.cpu = parser_cpu(pieces)
     text = "".join(_plain_line(n, e) + "\n" for e in events)
     out.write(f"{text}\n{stats.summary()}\nfinal value:\n")
     out.write(json.dumps(parser.value, ensure_ascii=False, indent=2) + "\n")
@@ -158,6 +176,7 @@ class View:
         self.value: Any = None
         self.started = False
         self.done: set[Path] = set()
+        self._expand: frozenset[Path] | None = None  # render()'s choice, for _node
 
     def update(self, events: list[Event]) -> None:
         """Take in a batch of events (their last snapshot is the document so far)."""
@@ -168,12 +187,32 @@ class View:
             self.value = events[-1]["complete_value"]
             self.started = True
 
-    def render(self, width: int, final: bool = False) -> Tree:
+    def containers(self) -> list[Path]:
+        """The paths of the finished containers inside the document, outermost first (then in
+        document order): the order the final frame expands them in while they fit."""
+        found: list[Path] = []
+        level: list[tuple[Path, Any]] = [((), self.value)]
+        while level:
+            deeper: list[tuple[Path, Any]] = []
+            for path, value in level:
+                if isinstance(value, (dict, list)):
+                    if path and path in self.done:
+                        found.append(path)
+                    items = value.items() if isinstance(value, dict) else enumerate(value)
+                    deeper += [((*path, k), v) for k, v in items]
+            level = deeper
+        return found
+
+    def render(
+        self, width: int, final: bool = False, expand: frozenset[Path] | None = None
+    ) -> Tree:
         """The document: strings with a cursor while open; a finished container on one line
-        (cut to the width while live, expanded when it does not fit once ``final``)."""
+        (cut to the width) while live, and once ``final`` expanded when it does not fit the
+        width, or, given ``expand``, expanded exactly when its path is in it."""
         from rich.text import Text
         from rich.tree import Tree
 
+        self._expand = expand
         if not self.started:
             return Tree(Text("reading the prose before the JSON…", style="dim italic"))
         root = Tree(Text("document", style="bold"), guide_style="blue")
@@ -197,7 +236,11 @@ class View:
         if isinstance(v, (dict, list)):
             if done:
                 compact = dumps(v)
-                if not final or len(label) + 2 + len(compact) <= width:
+                if self._expand is not None:
+                    one_line = path not in self._expand
+                else:
+                    one_line = not final or len(label) + 2 + len(compact) <= width
+                if one_line:
                     line = Text(no_wrap=True, overflow="ellipsis")
                     line.append(f"{label}: ", KEY)
                     line.append_text(JSONHighlighter()(Text(compact)))
@@ -218,34 +261,123 @@ class View:
         parent.add(line)
 
 
+def fit(lines: list[list[Segment]], room: int, marker: list[Segment], *, tail: bool) -> Any:
+    """``lines`` (rendered) cut to at most ``room``: all of them when they fit, else the
+    last ``room - 1`` after ``marker`` (``tail``) or the first ``room - 1`` before it."""
+    from rich.segment import SegmentLines
+
+    room = max(room, 2)
+    if len(lines) > room:
+        lines = [marker, *lines[-(room - 1) :]] if tail else [*lines[: room - 1], marker]
+    return SegmentLines(lines, new_lines=True)
+
+
+def _frames(console: Console, view: View) -> tuple[Callable[[str], Any], Callable[[str, int], Any]]:
+    """The two frame makers of the live view: ``live(status)`` while the reply streams,
+    ``final(status, below)`` when it ended (or was interrupted) with ``below`` lines to
+    print under it. Both fit the terminal's height as it is when they are called:
+
+    * live: the streaming end of the document, where the text is being written, and the
+      panel's bottom border with the status; when the document is taller than the
+      terminal its top is cut, with a line saying how many lines are above;
+    * final: the document from its top, every container expanded if that fits, else each
+      finished container on one line and then as many expanded, outermost first, as fit;
+      cut at the bottom if even that is too tall. With what is printed below it and the
+      shell's prompt it fits the terminal, so nothing scrolls away.
+    """
+    from rich.panel import Panel
+    from rich.text import Text
+
+    def panel(body: Any, status: str) -> Any:
+        return Panel(body, title="instant demo", subtitle=status, border_style="blue")
+
+    def lines(final: bool, expand: frozenset[Path] | None = None) -> list[list[Segment]]:
+        options = console.options.update_width(console.width - 4)
+        tree = view.render(console.width - 4, final, expand)
+        return console.render_lines(tree, options, pad=False)
+
+    def marker(text: str) -> list[Segment]:
+        options = console.options.update_width(console.width - 4)
+        return console.render_lines(Text(text, style="dim italic", no_wrap=True), options)[0]
+
+    def live(status: str) -> Any:
+        body = lines(final=False)
+        room = console.height - 3  # the panel's two borders, and a line to spare
+        above = len(body) - max(room, 2) + 1
+        return panel(fit(body, room, marker(f"⋮ {above} lines above"), tail=True), status)
+
+    def final(status: str, below: int) -> Any:
+        room = console.height - 2 - below - 1  # borders, what follows, the prompt
+        body = lines(final=True)
+        if len(body) > room:  # each finished container on one line, then expand them
+            expand: frozenset[Path] = frozenset()  # outermost first, while they fit
+            body = lines(True, expand)
+            for path in view.containers():
+                wider = lines(True, expand | {path})
+                if len(wider) <= room:
+                    expand, body = expand | {path}, wider
+        more = len(body) - max(room, 2) + 1
+        cut = marker(f"⋮ {more} more lines (instant demo --plain prints the whole value)")
+        return panel(fit(body, room, cut, tail=False), status)
+
+    return live, final
+
+
+@contextmanager
+def _deferred_interrupt() -> Iterator[Callable[[], bool]]:
+    """Ctrl-C during the live view is taken between frames, never in the middle of writing
+    one (which would leave half an escape sequence and a hidden cursor): inside, SIGINT only
+    sets a flag, which the caller checks."""
+    received: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    except ValueError:  # not the main thread: Ctrl-C stays as it is
+        yield lambda: False
+        return
+    try:
+        yield lambda: bool(received)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _live(pieces: list[str], rate: float | None, stats: Stats) -> None:
-    """Draw the document as it fills in (rich.live), then print it whole and the summary."""
+    """Draw the document as it fills in (rich.live), then print it whole and the summary.
+
+    Ctrl-C stops the replay between two frames: the live view is replaced by the final
+    frame of what had arrived, marked interrupted, and KeyboardInterrupt goes on up.
+    """
     from rich.console import Console
     from rich.live import Live
-    from rich.panel import Panel
+    from rich.text import Text
 
     console = Console()
     view = View()
     parser = Parser()
-
-    def frame(status: str, final: bool = False) -> RenderableType:
-        return Panel(
-            view.render(console.width - 4, final),
-            title="instant demo",
-            subtitle=status,
-            border_style="blue",
-        )
-
+    live_frame, final_frame = _frames(console, view)
+    n = 0
     stats.start = last = time.perf_counter()
-    with Live(console=console, auto_refresh=False, transient=True) as live:
-        for n, piece in enumerate(paced(pieces, rate)):
-            view.update(stats.feed(parser, piece))
-            now = time.perf_counter()
-            if now - last >= 1 / FPS:
-                last = now
-                status = f"chunk {n + 1}/{len(pieces)} · {stats.events} events"
-                live.update(frame(f"{status} · {now - stats.start:.1f} s"), refresh=True)
-        view.update(stats.feed(parser, None))
+    interrupted = False
+    with _deferred_interrupt() as stop_requested:
+        with Live(console=console, auto_refresh=False, transient=True) as live:
+            for n, piece in enumerate(paced(pieces, rate), 1):
+                if stop_requested():
+                    interrupted = True
+                    break
+                view.update(stats.feed(parser, piece))
+                now = time.perf_counter()
+                if now - last >= 1 / FPS:
+                    last = now
+                    status = f"chunk {n}/{len(pieces)} · {stats.events} events"
+                    live.update(live_frame(f"{status} · {now - stats.start:.1f} s"), refresh=True)
+            else:
+                view.update(stats.feed(parser, None))
         stats.elapsed = time.perf_counter() - stats.start
-    console.print(frame(f"{stats.events} events", final=True))
-    console.print(stats.summary(), style="bold", highlight=False)
+        if interrupted:
+            status = f"interrupted at chunk {n}/{len(pieces)} · {stats.events} events"
+            console.print(final_frame(status, 1))  # 1 line below: the newline after Ctrl-C
+            raise KeyboardInterrupt
+        stats.cpu = parser_cpu(pieces)
+        summary = Text(stats.summary(), style="bold")
+        below = len(console.render_lines(summary, console.options, pad=False))
+        console.print(final_frame(f"{stats.events} events", below))
+        console.print(summary)

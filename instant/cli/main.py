@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from .._version import __version__
-from .output import SHOWN, Output
+from .output import FULL_LIMIT, SHOWN, Output
 from .parse import cmd_parse
 
 BROKEN_PIPE = 141
@@ -35,9 +35,9 @@ examples:
                                             a provider's raw stream (server-sent events):
                                             each event decoded, the reply's events printed
 
-exit status: 0 ok, 1 parse error (reported as FILE:LINE:COLUMN: message), 2 usage error,
-141 when the reader closed the pipe early. `python -m instant` is the same command; with no
-command it runs the demo.
+exit status: 0 ok, 1 parse error (reported as FILE:LINE:COLUMN: message), 2 usage error
+(or --full output past its bound), 141 when the reader closed the pipe early.
+`python -m instant` is the same command; with no command it runs the demo.
 """
 
 _PARSE_HELP = f"""\
@@ -50,7 +50,8 @@ output formats:
   jsonl   (default) one JSON object per event: key, indexes, path, event, delta, value,
           is_complete (and document with --multiple). complete_value is left out, and so is
           the text so far (value) of delta events, which is the concatenation of the
-          deltas: both would make the output grow quadratically; --full puts them back.
+          deltas: both would make the output grow quadratically; --full puts them back
+          and stops (exit status 2) before {FULL_LIMIT:,} characters of output.
   pretty  one readable line per event: event, [document,] key, indexes, delta or value
           (shortened to {SHOWN} characters), e.g.  delta  items.[].name  [0]  "Bre"
   values  one JSON line per value: the final value of each document, as each document
@@ -61,6 +62,9 @@ lines; Ollama's JSON lines) is decoded event by event, and the events of the rep
 are printed (those of tool-call arguments carry "tool_call"). It is told from a reply by its
 first characters (`data: {{`, `event:`; an Ollama line followed by another), or asked for
 with --sse / --ndjson (--wire text: never).
+
+one document: without --multiple the first document is parsed and what follows it is
+ignored; when that is more JSON, stderr says how many documents were ignored.
 
 errors: events parsed before the error are printed first, then on stderr
 FILE:LINE:COLUMN: message, the offending line and a caret under the column (FILE is
@@ -160,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--full",
         action="store_true",
         help="jsonl: every event field, also complete_value and the text so far "
-        "of deltas (output grows quadratically with the document)",
+        "of deltas (output grows quadratically with the document: stops before "
+        f"{FULL_LIMIT:,} characters)",
     )
 
     d = commands.add_parser(

@@ -13,6 +13,19 @@ from ..errors import ParseError
 from ..events import Event
 
 SHOWN = 100  # --format pretty shortens longer values to this many characters
+# --full writes the whole document so far with every event, which grows quadratically with
+# the document (a 1 MB reply would be terabytes): it stops past this many characters
+FULL_LIMIT = 100_000_000
+
+
+class OutputLimit(Exception):
+    """--full output would pass ``limit`` characters; ``text`` is the part that fits."""
+
+    def __init__(self, text: str, written: int, limit: int) -> None:
+        super().__init__(f"--full output would pass {limit:,} characters")
+        self.text = text
+        self.written = written  # characters written before ``text``, plus ``text``
+        self.limit = limit
 
 
 class Output:
@@ -94,7 +107,28 @@ def formatter(fmt: str, selected: bool, full: bool) -> Callable[[list[Event]], s
         return lambda events: "".join(  # the root's done event ends each document
             dumps(e["value"]) + "\n" for e in events if e["event"] == "done" and not e["key"]
         )
-    return lambda events: "".join(jsonl_line(e, full) + "\n" for e in events)
+    if full:
+        return _bounded_full()
+    return lambda events: "".join(jsonl_line(e) + "\n" for e in events)
+
+
+def _bounded_full() -> Callable[[list[Event]], str]:
+    """``--format jsonl --full``, raising :class:`OutputLimit` before the output (counted
+    over the whole run, line by line) would pass :data:`FULL_LIMIT` characters."""
+    written, limit = 0, FULL_LIMIT
+
+    def write(events: list[Event]) -> str:
+        nonlocal written
+        lines: list[str] = []
+        for e in events:
+            line = jsonl_line(e, True) + "\n"
+            if written + len(line) > limit:
+                raise OutputLimit("".join(lines), written, limit)
+            written += len(line)
+            lines.append(line)
+        return "".join(lines)
+
+    return write
 
 
 def error_report(name: str, err: ParseError) -> str:

@@ -17,7 +17,8 @@ import sys
 
 from .._core.parser import Parser
 from ..errors import ParseError, SelectorError
-from .output import Output, error_report, formatter
+from .ignored import IgnoredDocuments
+from .output import Output, OutputLimit, error_report, formatter
 from .parse_wire import parse_wire, sniff
 
 OK, PARSE_ERROR, USAGE_ERROR = 0, 1, 2
@@ -58,6 +59,8 @@ def cmd_parse(args: argparse.Namespace, out: Output) -> int:
         sys.stderr.write(f"instant parse: cannot read {name}: {reason}\n")
         return USAGE_ERROR
     write = formatter(args.format, args.select is not None, args.full)
+    # without --multiple, the documents after the first are ignored: count them, to say so
+    ignored = None if args.multiple or args.strict else IgnoredDocuments(parser, args.expect)
     if args.file == "-" and os.isatty(fd):
         sys.stderr.write("instant parse: reading JSON from the terminal (end with Ctrl-D)\n")
     try:
@@ -75,9 +78,20 @@ def cmd_parse(args: argparse.Namespace, out: Output) -> int:
         events = parser.close()
         if events:
             out.write(write(events))
+    except OutputLimit as stop:  # --full: the output is bounded (output.FULL_LIMIT)
+        out.write(stop.text)
+        sys.stderr.write(
+            f"instant parse: {name}: stopped after {stop.written:,} characters of output: "
+            f"--full writes the whole document so far with every event, which grows "
+            f"quadratically, and stops before {stop.limit:,}; leave out --full (or narrow it "
+            f"with --select)\n"
+        )
+        return USAGE_ERROR
     except ParseError as err:
-        if err.events:
+        try:
             out.write(write(err.events))
+        except OutputLimit as stop:
+            out.write(stop.text)
         sys.stderr.write(error_report(name, err))
         return PARSE_ERROR
     finally:
@@ -88,4 +102,7 @@ def cmd_parse(args: argparse.Namespace, out: Output) -> int:
             f"instant parse: {name}: the input ended inside the JSON; "
             "completed what was there (truncated)\n"
         )
+    if ignored is not None:
+        ignored.close()
+        sys.stderr.write(ignored.warning(name))
     return OK

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError, core_schema
 
+from ..errors import _add_note
 from .shapes import Path
 
 __all__ = ["InvalidSubtree", "ModelValidationError", "rewrap"]
@@ -95,5 +96,5 @@ def rewrap(
     new.truncated = truncated  # type: ignore[attr-defined]
     new.validation_error = err  # type: ignore[attr-defined]
     cut = " (the reply was cut off; the parser completed it)" if truncated else ""
-    new.add_note(f"instant: the document the model wrote is attached as .value{cut}")
+    _add_note(new, f"instant: the document the model wrote is attached as .value{cut}")
     return new

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._core.parser import Parser
-from ..errors import ParseError, RefusalError
+from ..errors import ParseError, RefusalError, _add_note
 from ..events import Event, ToolCallInfo
 from ..options import ParserOptions, Unpack
 from .chunks import CallPiece, ChunkReader, Finish, Refusal
@@ -277,7 +277,7 @@ class StreamParser:
         except ParseError as err:
             _tag(err.events, call)
             err.events = events + err.events
-            err.add_note(f"in the arguments of tool call {call.index} ({call.name})")
+            _add_note(err, f"in the arguments of tool call {call.index} ({call.name})")
             raise
         _tag(events, call, mark)
 
@@ -290,7 +290,7 @@ class StreamParser:
         except ParseError as err:
             if call is not None:
                 _tag(err.events, call)
-                err.add_note(f"in the arguments of tool call {call.index} ({call.name})")
+                _add_note(err, f"in the arguments of tool call {call.index} ({call.name})")
             err.events = events + err.events
             raise
         if call is not None:

@@ -193,9 +193,9 @@ def test_start_events_of_an_abandoned_candidate_are_never_seen() -> None:
         ]
 
 
-def test_a_valid_json_value_in_prose_commits_the_document() -> None:
-    # SPEC 2: a candidate that has produced an event is the document, even a footnote "[1]".
-    # expect="object" is the way to skip it when the answer is known to be an object.
+def test_a_bracket_in_the_middle_of_a_sentence_is_only_tentative() -> None:
+    # SPEC 2: "[1]," is followed by prose on its line, so it is abandoned; the answer after
+    # it closes at the end of the reply and commits.
     text = 'As shown in [1], the answer is {"a": 1}'
-    assert parse_every_way(text) == [1]
+    assert parse_every_way(text) == {"a": 1}
     assert parse_every_way(text, expect="object") == {"a": 1}

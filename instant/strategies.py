@@ -148,7 +148,7 @@ def json_texts(
 _PROSE_WORDS = [
     "Sure!", "Here", "is", "the", "JSON", "you", "asked", "for:", "Okay.", "As", "requested",
     "(see", "docs),", "[the]", "{braces}", "answer", "—", "é", "😀", "名前", "Let", "me", "know.",
-    "{see: this}", "[the docs]", "<b>", "ok", "'quoted'", "Done.",
+    "(see {a: b})", "[the docs]", "<b>", "ok", "'quoted'", "Done.",
 ]  # fmt: skip
 _THOUGHTS = ['The user wants {"a": 1}? Or [1, 2].', "plan", "", "Let me think...\n[x"]
 _COMMENTS = ["// a comment\n", "/* note */", "/**/", "// é 😀 {[\n", "/* multi\nline */"]
@@ -270,9 +270,10 @@ def model_outputs(
     parts.append(body)
     if fence:
         parts.append("\n```")
-    after = draw(st.sampled_from(["", "\n", " Let me know!", '\nAlso {"other": 1} and [2].']))
-    if not container and after and not after[0].isspace():
-        after = "\n" + after  # "1 Let" must not read as one token
+    if container or isinstance(value, str):
+        after = draw(st.sampled_from(["", "\n", " Let me know!", '\nAlso {"other": 1} and [2].']))
+    else:  # a root number or literal is the document only if nothing but blanks follow it
+        after = draw(st.sampled_from(["", "\n", "  // done\n"]))
     parts.append(after)
     text = "".join(parts)
     note(f"model output: {text!r}")

@@ -598,10 +598,10 @@ class Machine(State):
                 return n
             end = i + 2
         else:
-            i = buf.find("\n", pos)
-            if i < 0:
+            m = sc.LINE_END(buf, pos)  # JSON5's line terminators
+            if m is None:
                 return len(buf)
-            end = i + 1
+            end = m.end()
         self._state = self._after_comment
         return end
 

@@ -40,6 +40,7 @@ from .state import (
     MID,
     NUMBER,
     PROSE,
+    SCALAR,
     STRING,
     TAIL,
     TENT,
@@ -204,7 +205,8 @@ class Parser(FastLoop):
             self.truncated = True
         events = self._finish()
         if not self._values:
-            self._raise(NO_JSON, len(self._held), self._held, events, "no_json")
+            why = f" (what looked like JSON is not: {self._why})" if self._why else ""
+            self._raise(NO_JSON + why, len(self._held), self._held, events, "no_json")
         return events
 
     def _decode(self, data: bytes, final: bool) -> str:
@@ -316,7 +318,7 @@ class Parser(FastLoop):
                 pos = h.pos
                 break
             except Fail as f:
-                resume = -1 if self.strict or f.fatal else self._abandon(events, buf, f.pos)
+                resume = -1 if self.strict or f.fatal else self._abandon(events, buf, f)
                 if resume < 0:
                     if self._has_root and not self._committed and not self.strict:
                         del events[self._cand_idx :]  # a candidate's events never leak
@@ -392,7 +394,7 @@ class Parser(FastLoop):
         state = self._after_comment if self._state == COMMENT else self._state
         return state in (VALUE, NUMBER, WORD) or state == COLON and not self._bare
 
-    def _abandon(self, events: list[Event], buf: str, pos: int) -> int:
+    def _abandon(self, events: list[Event], buf: str, f: Fail) -> int:
         """Drop a candidate that failed before it committed; return where the search for
         a document resumes (``-1``: the candidate had committed, the failure stands).
 
@@ -405,6 +407,12 @@ class Parser(FastLoop):
             self._committed = True  # what it parsed is the value the error leaves
             self._fallback = None
             return -1
+        pos = f.pos
+        if self._kind == DOC and not self._why:  # said if no document is found at all
+            nl = buf.rfind("\n", 0, pos)
+            line = self._lines + buf.count("\n", 0, pos) + 1
+            column = pos - nl if nl >= 0 else self._base + pos - self._last_nl
+            self._why = f"{f.message} at line {line}, column {column}"
         del events[self._cand_idx :]
         self._new_document()
         self._state = PROSE
@@ -423,8 +431,10 @@ class Parser(FastLoop):
             if state == TAIL and self._block_comment:
                 self._drop(events, False)  # an unterminated comment after a root scalar
                 state = PROSE
-        if self._has_root and self._kind == TENT and state != TAIL:
-            self._drop(events, False)  # a mid-sentence candidate the reply cut off
+        if self._has_root and state != TAIL and (
+            self._kind == TENT or self._kind == SCALAR and state == STRING
+        ):
+            self._drop(events, False)  # a mid-sentence candidate the reply cut off, or "'Tis"
             state = PROSE
         end = len(held)
         try:
@@ -473,7 +483,7 @@ class Parser(FastLoop):
         self._state = CLOSED
         return events
 
-    def truncated_error(self) -> TruncatedError:
+    def _truncated_error(self) -> TruncatedError:
         """A :class:`~instant.TruncatedError` for the reply that ``close()`` completed,
         pointing at its end (where it was cut), with the completed value attached."""
         self._sync_recent()

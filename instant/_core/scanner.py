@@ -30,6 +30,7 @@ EXTRA_WS = frozenset(
     "\v\f\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
     "\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
+LINE_END: Callable[[str, int], re.Match[str] | None] = re.compile("[\n\r\u2028\u2029]").search
 skip_blanks: Callable[[str, int], re.Match[str] | None] = re.compile(
     "[ \t\n\r" + "".join(sorted(EXTRA_WS)) + "]*"
 ).match

@@ -51,9 +51,9 @@ Where the document is (SPEC 2) is decided by the *candidate* being parsed, ``_ki
 - ``TENT``: a ``{`` or ``[`` in the middle of a sentence. Its events are held until it
   closes and the line or the reply ends (``TAIL``); prose after it on the same line
   abandons it, remembered as the fallback taken at ``close()`` if nothing commits.
-- ``SCALAR``: a number or literal that begins the reply. It is the document only if
-  nothing but blanks, complete comments, a closing fence or (``multiple=True``) the next
-  document follows it (``TAIL``).
+- ``SCALAR``: a number, literal or single-quoted string that begins the reply. It is
+  the document only if nothing but blanks, complete comments, a closing fence or
+  (``multiple=True``) the next document follows it (``TAIL``).
 
 An abandoned candidate's text is prose: the search resumes at the character where it
 failed (or after it, when that is itself a bracket), never inside it.
@@ -159,9 +159,10 @@ class State:
         openers = {"object": "{", "array": "["}.get(expect or "", "{[")
         self._starts = openers if expect else '{["-0123456789'  # what may begin a document
         # lenient: what begins a candidate at the start of the reply (a container or a
-        # string), and what begins a root scalar there (a number or a literal)
-        self._doc_starts = openers if expect else "{[\"'"
-        self._scalar_starts = "" if expect else "-+.0123456789" + "".join(sc.WORD_START)
+        # string), and what begins a root scalar there (a number, a literal, or a
+        # single-quoted string: prose such as "'Tis" begins with a quote too)
+        self._doc_starts = openers if expect else '{["'
+        self._scalar_starts = "" if expect else "'-+.0123456789" + "".join(sc.WORD_START)
         self._prose = re.compile("[" + re.escape(openers) + "<`]").search  # ... in prose
         # Separator and key in one match: the common object member costs one regex call
         # before its value.
@@ -214,6 +215,7 @@ class State:
         # the last complete mid-sentence candidate that prose followed: (value, events)
         self._fallback: tuple[Any, list[Event]] | None = None
         self._num_start = 0  # stream offset of the number in progress
+        self._why = ""  # why the first candidate that began a line or the reply failed
         self._new_document()
 
     def _new_document(self) -> None:

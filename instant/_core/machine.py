@@ -69,6 +69,28 @@ _NUMBER_EXPECTED = {
 _LINE_ENDS = "\n\r"
 
 
+def merge_deltas(events: list[Event], start: int) -> None:
+    """Join the consecutive deltas of one string in ``events[start:]`` (held events that go
+    out in one call: at most one delta per string per call, SPEC 3)."""
+    out = start
+    last: Event | None = None
+    for i in range(start, len(events)):
+        e = events[i]
+        if (
+            last is not None
+            and e["event"] == "delta"
+            and last["event"] == "delta"
+            and e["path"] == last["path"]
+        ):
+            merged = e.copy()
+            merged["delta"] = last["delta"] + e["delta"]
+            events[out - 1] = last = merged
+            continue
+        events[out] = last = e
+        out += 1
+    del events[out:]
+
+
 class Machine(State):
     """Each step of the state machine in general form."""
 
@@ -315,7 +337,7 @@ class Machine(State):
             if pos == n:
                 return n
             if buf[pos] in _LINE_ENDS:
-                self._commit_tail()
+                self._commit_tail(events)
                 return pos
             self._drop(events, True)
             return pos
@@ -333,18 +355,19 @@ class Machine(State):
                 return pos + 2
         elif c == "`":
             if buf.startswith("```", pos):
-                self._commit_tail()  # a closing fence: what follows it is not this document's
+                self._commit_tail(events)  # a closing fence: what follows it is not this document's
                 return pos
             if "```".startswith(buf[pos:]):
                 raise Hold(pos)
         elif self.multiple and (c in self._doc_starts or c in self._scalar_starts):
-            self._commit_tail()  # the next document
+            self._commit_tail(events)  # the next document
             return pos
         self._drop(events, False)
         return pos
 
-    def _commit_tail(self) -> None:
+    def _commit_tail(self, events: list[Event]) -> None:
         """The candidate waiting in ``TAIL`` is the document: its events go out."""
+        merge_deltas(events, self._cand_idx)
         self._values.append(self._root)
         self._doc += 1
         self._fallback = None

@@ -28,6 +28,7 @@ from ..selector import Selector, compile_selector
 from . import scanner as sc
 from .bulk import BUDGET
 from .fastloop import FastLoop
+from .machine import merge_deltas
 from .state import (
     BAREKEY,
     CLOSED,
@@ -469,7 +470,7 @@ class Parser(FastLoop):
                 if held:  # "42 /", "[1] `": not blanks after all
                     self._drop(events, self._kind == TENT)
                 else:
-                    self._commit_tail()
+                    self._commit_tail(events)
         except Fail as f:
             if self._has_root and not self._committed and not self.strict:
                 del events[self._cand_idx :]
@@ -478,7 +479,9 @@ class Parser(FastLoop):
             # nothing committed: the last complete mid-sentence candidate is the document
             value, taken = self._fallback
             self._fallback = None
+            mark = len(events)
             events.extend(taken)
+            merge_deltas(events, mark)
             self._values.append(value)
         self._state = CLOSED
         return events

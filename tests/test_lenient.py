@@ -176,8 +176,12 @@ def test_no_json_at_all_raises_at_close() -> None:
 
 
 def test_candidate_that_fails_is_abandoned_whatever_the_chunking() -> None:
-    text = "Use [brackets] or {curly: braces} or [the x] and then [1, 2]"
-    assert parse_every_way(text) == [1, 2]
+    text = 'Use [brackets] or {curly: braces} or [the x] and then [1, "two"]'
+    assert parse_every_way(text) == [1, "two"]
+    # a mid-sentence array of numbers only is notation (a citation, an interval), not data
+    with pytest.raises(instant.ParseError, match="no JSON"):
+        parse_every_way("Use [brackets] and then [1, 2]")
+    assert parse_every_way("Use [brackets] and then [1, 2]", expect="array") == [1, 2]
 
 
 def test_start_events_of_an_abandoned_candidate_are_never_seen() -> None:

@@ -36,6 +36,7 @@ from .state import (
     LINE,
     LONG,
     MID,
+    NOTE,
     NUMBER,
     PROSE,
     SCALAR,
@@ -130,9 +131,8 @@ class Machine(State):
         if state == STRING:
             return self._string(buf, pos, events)
         if c in sc.EXTRA_WS and not strict and (state <= AFTER or state == END):
-            if state != PROSE and state != THINK:
-                return pos + 1  # JSON5's other whitespace
-        if c == "/" and not strict and state <= AFTER and state != PROSE and state != THINK:
+            return pos + 1  # JSON5's other whitespace
+        if c == "/" and not strict and state <= AFTER:
             if pos + 1 >= n:
                 raise Hold(pos)
             if buf[pos + 1] in "/*":
@@ -331,6 +331,9 @@ class Machine(State):
         ``multiple=True``) the next document follow it. Anything else makes it prose.
         """
         n = len(buf)
+        if self._kind == NOTE:
+            self._drop(events, False)
+            return pos
         if self._kind == TENT:
             while pos < n and (buf[pos] == " " or buf[pos] == "\t"):
                 pos += 1
@@ -364,6 +367,19 @@ class Machine(State):
             return pos
         self._drop(events, False)
         return pos
+
+    def _is_notation(self) -> bool:
+        """Is the complete mid-sentence candidate prose notation rather than data: an
+        empty container, or (unless ``expect="array"``) an array of numbers only?"""
+        v = self._root
+        if not v:
+            return True
+        if self.expect == "array" or v.__class__ is not list:
+            return False
+        for x in v:
+            if x is None or isinstance(x, (str, list, dict, bool)):
+                return False
+        return True
 
     def _commit_tail(self, events: list[Event]) -> None:
         """The candidate waiting in ``TAIL`` is the document: its events go out."""
@@ -659,6 +675,8 @@ class Machine(State):
             self._state = AFTER
             return
         if self._kind != DOC:  # a root scalar or mid-sentence candidate: what follows decides
+            if self._kind == TENT and self._is_notation():
+                self._kind = NOTE
             self._state = TAIL
             return
         # the root is complete: this document ends here

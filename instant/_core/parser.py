@@ -39,6 +39,7 @@ from .state import (
     KEYSTR,
     LONG,
     MID,
+    NOTE,
     NUMBER,
     PROSE,
     SCALAR,
@@ -433,7 +434,7 @@ class Parser(FastLoop):
                 self._drop(events, False)  # an unterminated comment after a root scalar
                 state = PROSE
         if self._has_root and state != TAIL and (
-            self._kind == TENT or self._kind == SCALAR and state == STRING
+            self._kind == TENT or self._kind == NOTE or self._kind == SCALAR and state == STRING
         ):
             self._drop(events, False)  # a mid-sentence candidate the reply cut off, or "'Tis"
             state = PROSE
@@ -467,7 +468,7 @@ class Parser(FastLoop):
                 self._emit(events, f.key, f.idx, f.path, "done", f.c, f.c)
                 self._after_value()
             if self._state == TAIL:
-                if held:  # "42 /", "[1] `": not blanks after all
+                if held or self._kind == NOTE:  # "42 /": not blanks after all; "[1]"
                     self._drop(events, self._kind == TENT)
                 else:
                     self._commit_tail(events)

@@ -51,6 +51,9 @@ Where the document is (SPEC 2) is decided by the *candidate* being parsed, ``_ki
 - ``TENT``: a ``{`` or ``[`` in the middle of a sentence. Its events are held until it
   closes and the line or the reply ends (``TAIL``); prose after it on the same line
   abandons it, remembered as the fallback taken at ``close()`` if nothing commits.
+  One that closes as prose notation -- an empty container, or (unless
+  ``expect="array"``) an array of numbers only: a citation ``[1]``, an interval
+  ``[0, 255]`` -- becomes a ``NOTE``: never the document.
 - ``SCALAR``: a number, literal or single-quoted string that begins the reply. It is
   the document only if nothing but blanks, complete comments, a closing fence or
   (``multiple=True``) the next document follows it (``TAIL``).
@@ -75,10 +78,11 @@ from ..events import Event, key_segment
 from . import scanner as sc
 
 # parser states (see the table above)
-START, PROSE, THINK, VALUE, KEY, COLON, AFTER = range(7)
-STRING, KEYSTR, NUMBER, WORD, BAREKEY, COMMENT, END, CLOSED, TAIL = range(7, 16)
+# (the states up to AFTER are those where whitespace between tokens is skipped)
+START, VALUE, KEY, COLON, AFTER = range(5)
+STRING, KEYSTR, NUMBER, WORD, BAREKEY, COMMENT, END, CLOSED, TAIL, PROSE, THINK = range(5, 16)
 # the kind of candidate document being parsed (see above)
-DOC, TENT, SCALAR = range(3)
+DOC, TENT, SCALAR, NOTE = range(4)
 # what the prose just before a candidate says about it: the candidate opens a line,
 # follows a colon, or stands in the middle of a sentence
 LINE, AFTER_COLON, MID = range(3)

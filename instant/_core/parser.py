@@ -433,8 +433,11 @@ class Parser(FastLoop):
             if state == TAIL and self._block_comment:
                 self._drop(events, False)  # an unterminated comment after a root scalar
                 state = PROSE
-        if self._has_root and state != TAIL and (
-            self._kind == TENT or self._kind == NOTE or self._kind == SCALAR and state == STRING
+        kind = self._kind
+        if (
+            self._has_root
+            and state != TAIL
+            and (kind == TENT or kind == SCALAR and state == STRING)
         ):
             self._drop(events, False)  # a mid-sentence candidate the reply cut off, or "'Tis"
             state = PROSE

@@ -12,9 +12,13 @@ import sys
 from typing import Any
 
 import pytest
+from hypothesis import given, note
+from hypothesis import strategies as st
 
 import instant
-from tests.chunking import chunkings, outcome_every_way
+from instant import strategies
+from instant.strategies import model_outputs
+from tests.chunking import Outcome, chunkings, outcome_every_way
 
 # -- where the document is ---------------------------------------------------------------
 
@@ -272,3 +276,47 @@ def test_stream_ends_normally_on_a_reply_without_json() -> None:
     with pytest.raises(instant.ParseError) as info:
         instant.parse(["I can't ", "help with that."])
     assert info.value.kind == "no_json"
+
+
+# -- the same outcome whatever the chunking, for any reply --------------------------------
+
+_JUNK = ["@", "}", "]", ",", ":", '"', "'", "\n", " x ", "[", "{", "```", "<think>", "1", "é", "/*"]
+
+
+@given(output=model_outputs(), data=st.data())
+def test_any_reply_with_a_mistake_has_one_outcome_in_every_chunking(
+    output: tuple[str, Any], data: st.DataObject
+) -> None:
+    text, _ = output
+    for _ in range(data.draw(st.integers(0, 2), label="mistakes")):
+        at = data.draw(st.integers(0, len(text)), label="at")
+        text = text[:at] + data.draw(st.sampled_from(_JUNK), label="junk") + text[at:]
+    options: dict[str, Any] = data.draw(
+        st.sampled_from([{}, {"multiple": True}, {"expect": "object"}, {"emit_start": True}]),
+        label="options",
+    )
+    note(f"text {text!r}")
+    reference = Outcome([text], **options)
+    chunks = data.draw(strategies.chunkings(text), label="chunks")
+    assert Outcome(chunks, **options).key() == reference.key()
+
+
+_PIECES = [
+    "Here", " is", " the", " JSON", ":", " ", "\n", "\n\n", ".", ",", "(", ")", "`", "```", "```json\n",
+    "<think>", "</think>", "[", "]", "{", "}", "[1]", "[0, 1)", "{}", "[]", '{"a": 1}', '"s"', "'q'",
+    "1", "-", "+", ".5", "0x1F", "12abc", "true", "None", "undefined", "Infinity", "NaN", " // c\n",
+    "/*", "*/", "é", "😀", '"k": ', "a:", "\t", "\\", "\r\n",
+]
+
+
+@given(data=st.data())
+def test_any_mix_of_prose_and_json_has_one_outcome_in_every_chunking(data: st.DataObject) -> None:
+    text = "".join(data.draw(st.lists(st.sampled_from(_PIECES), max_size=24), label="pieces"))
+    options: dict[str, Any] = data.draw(
+        st.sampled_from([{}, {"multiple": True}, {"expect": "array"}, {"emit_start": True}]),
+        label="options",
+    )
+    note(f"text {text!r}")
+    reference = Outcome([text], **options)
+    chunks = data.draw(strategies.chunkings(text), label="chunks")
+    assert Outcome(chunks, **options).key() == reference.key()

@@ -624,7 +624,7 @@ class Machine(State):
         raise Fail(end, self._bad_literal(buf, end))
 
     def _bad_literal(self, buf: str, pos: int) -> str:
-        names = ", ".join(self._literals)
+        names = ", ".join(w for w in self._literals if w[0] not in "+-")  # not the signed forms
         return f"expected a value ({names} or JSON), found {sc.describe(buf, pos)}"
 
     def _comment(self, buf: str, pos: int) -> int:

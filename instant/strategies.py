@@ -230,6 +230,15 @@ class _Lenient:
                 todo.extend(reversed(pieces))
 
 
+def _is_notation(value: Any) -> bool:
+    """An empty container or a list of numbers: in the middle of a sentence, prose."""
+    if not value:
+        return True
+    return isinstance(value, list) and all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) for x in value
+    )
+
+
 @st.composite
 def model_outputs(
     draw: st.DrawFn,
@@ -263,7 +272,10 @@ def model_outputs(
     if container:
         words = draw(st.lists(st.sampled_from(_PROSE_WORDS), max_size=6), label="prose before")
         if words:
-            parts.append(" ".join(words) + draw(st.sampled_from([" ", "\n", "\n\n"])))
+            sep = draw(st.sampled_from([" ", "\n", "\n\n"]))
+            if sep == " " and _is_notation(value):
+                sep = "\n"  # mid-sentence, "[]" or "[1, 2]" is prose notation, not the answer
+            parts.append(" ".join(words) + sep)
     fence = container and draw(st.booleans(), label="fence")
     if fence:
         parts.append(draw(st.sampled_from(["```json\n", "```\n", "```JSON\n"])))

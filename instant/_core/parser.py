@@ -196,7 +196,11 @@ class Parser(FastLoop):
         return self._feed_text(self._held + text if self._held else text)
 
     def close(self) -> list[Event]:
-        """End of input: finish a truncated document and return the last events."""
+        """End of input: finish a truncated document and return the last events.
+
+        Raises :class:`~instant.ParseError` (kind ``no_json``) if the input held no JSON
+        document; ``truncated`` then says whether a document had to be completed.
+        """
         if self._error is not None:
             raise self._error
         if self._state == CLOSED:

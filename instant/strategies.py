@@ -148,7 +148,7 @@ def json_texts(
 _PROSE_WORDS = [
     "Sure!", "Here", "is", "the", "JSON", "you", "asked", "for:", "Okay.", "As", "requested",
     "(see", "docs),", "[the]", "{braces}", "answer", "—", "é", "😀", "名前", "Let", "me", "know.",
-    "{see: this}", "[the docs]", "<b>", "ok", "'quoted'", "Done.",
+    "(see {a: b})", "[the docs]", "<b>", "ok", "'quoted'", "Done.",
 ]  # fmt: skip
 _THOUGHTS = ['The user wants {"a": 1}? Or [1, 2].', "plan", "", "Let me think...\n[x"]
 _COMMENTS = ["// a comment\n", "/* note */", "/**/", "// é 😀 {[\n", "/* multi\nline */"]
@@ -230,6 +230,15 @@ class _Lenient:
                 todo.extend(reversed(pieces))
 
 
+def _is_notation(value: Any) -> bool:
+    """An empty container or a list of numbers: in the middle of a sentence, prose."""
+    if not value:
+        return True
+    return isinstance(value, list) and all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) for x in value
+    )
+
+
 @st.composite
 def model_outputs(
     draw: st.DrawFn,
@@ -263,16 +272,20 @@ def model_outputs(
     if container:
         words = draw(st.lists(st.sampled_from(_PROSE_WORDS), max_size=6), label="prose before")
         if words:
-            parts.append(" ".join(words) + draw(st.sampled_from([" ", "\n", "\n\n"])))
+            sep = draw(st.sampled_from([" ", "\n", "\n\n"]))
+            if sep == " " and _is_notation(value):
+                sep = "\n"  # mid-sentence, "[]" or "[1, 2]" is prose notation, not the answer
+            parts.append(" ".join(words) + sep)
     fence = container and draw(st.booleans(), label="fence")
     if fence:
         parts.append(draw(st.sampled_from(["```json\n", "```\n", "```JSON\n"])))
     parts.append(body)
     if fence:
         parts.append("\n```")
-    after = draw(st.sampled_from(["", "\n", " Let me know!", '\nAlso {"other": 1} and [2].']))
-    if not container and after and not after[0].isspace():
-        after = "\n" + after  # "1 Let" must not read as one token
+    if container or isinstance(value, str):
+        after = draw(st.sampled_from(["", "\n", " Let me know!", '\nAlso {"other": 1} and [2].']))
+    else:  # a root number or literal is the document only if nothing but blanks follow it
+        after = draw(st.sampled_from(["", "\n", "  // done\n"]))
     parts.append(after)
     text = "".join(parts)
     note(f"model output: {text!r}")

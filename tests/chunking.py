@@ -102,3 +102,42 @@ def first_difference(a: Any, b: Any) -> str | None:
         elif x != y:
             return f"{at}: {x!r:.200} != {y!r:.200}"
     return None
+
+
+class Outcome:
+    """What parsing a text gave: the value (``values`` with ``multiple=True``), whether it
+    was truncated, the ParseError if one was raised, and every event handed out (those of
+    the failing call included, from ``err.events``), merged as :func:`merged` merges them."""
+
+    def __init__(self, chunks: list[Any], **options: Any) -> None:
+        parser = instant.Parser(**options)
+        events: list[dict[str, Any]] = []
+        self.error: instant.ParseError | None = None
+        try:
+            for chunk in chunks:
+                events += parser.feed(chunk)
+            events += parser.close()
+        except instant.ParseError as err:
+            self.error = err
+            events += err.events
+        self.parser = parser
+        self.value = parser.values if options.get("multiple") else parser.value
+        self.truncated = parser.truncated
+        self.raw = events
+        self.events = merged(events)
+
+    def key(self) -> tuple[Any, ...]:
+        """Everything that must not depend on the chunking."""
+        err = self.error
+        where = None if err is None else (err.kind, err.offset, err.line, err.column, err.msg)
+        return (repr(self.value), self.truncated, where, repr(self.events))
+
+
+def outcome_every_way(text: str, **options: Any) -> Outcome:
+    """Parse ``text`` in every chunking of :func:`chunkings` (whole, one character, one byte,
+    random bytes, random pieces); assert that all give the same outcome; return it."""
+    reference = Outcome([text], **options)
+    for chunks in chunkings(text, seeds=6):
+        other = Outcome(chunks, **options)
+        assert other.key() == reference.key(), f"the chunking {chunks!r} changed the outcome"
+    return reference

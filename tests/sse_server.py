@@ -20,6 +20,12 @@ The request's ``model`` field picks the scenario (any other model name: see
 * ``"orders"`` -- structured output (:data:`ORDERS_VALUE`: orders with lines, one line's
   ``qty`` not a number), in 5-character pieces; also chosen by a ``json_schema`` response
   format named ``"orders"``.
+* ``"length"`` -- a JSON reply cut off by the token limit (:data:`LENGTH_PIECES`): Chat
+  Completions' ``finish_reason: "length"``, the Responses API's ``response.incomplete``
+  (``max_output_tokens``), Anthropic's ``stop_reason: "max_tokens"``;
+* ``"refusal"`` -- the model refuses (:data:`REFUSAL_PIECES`): Chat Completions'
+  ``delta.refusal``, the Responses API's ``refusal`` content part (Anthropic: plain text,
+  ``stop_reason: "refusal"``).
 
 Every SSE frame is cut in two HTTP chunks (``Transfer-Encoding: chunked``), each written and
 flushed on its own, so the SDKs' decoders see frames split across reads; a short pause
@@ -139,7 +145,20 @@ ORDERS_VALUE = {
 _ORDERS_TEXT = json.dumps(ORDERS_VALUE)
 ORDERS_PIECES = [_ORDERS_TEXT[i : i + 5] for i in range(0, len(_ORDERS_TEXT), 5)]
 
-SCENARIOS = ("text", "json", "tools", "tools_only", "error", "long", "orders")
+
+#: the length scenario: the reply the token limit cut off, and the value the parser completes
+LENGTH_PIECES = [
+    "Here is the plan:\n",
+    '{"title": "Lis',
+    'bon", "stops": [{"name": "Bel',
+    "ém",
+    '"}, {"na',
+]
+LENGTH_VALUE = {"title": "Lisbon", "stops": [{"name": "Belém"}, {}]}
+#: the refusal scenario: what the model says instead of answering
+REFUSAL_PIECES = ["I'm sorry, ", "but I can't help ", "with that request."]
+
+SCENARIOS = ("text", "json", "tools", "tools_only", "error", "long", "orders", "length", "refusal")
 MODEL_NAMES = {
     "chat": "gpt-4o-mini-2024-07-18",
     "responses": "gpt-4.1-2025-04-14",
@@ -157,6 +176,8 @@ def _text_pieces(scenario: str) -> list[str]:
         "error": ERROR_PIECES[:ERROR_SENT],
         "long": LONG_PIECES,
         "orders": ORDERS_PIECES,
+        "length": LENGTH_PIECES,
+        "refusal": [],
     }[scenario]
 
 
@@ -217,6 +238,11 @@ def chat_frames(scenario: str, *, include_usage: bool = False) -> Iterator[Frame
             if p0:
                 yield chunk({"tool_calls": [_chat_call_args(0, p0.pop(0))]})
         yield chunk({}, "tool_calls")
+    elif scenario == "refusal":
+        yield chunk({"role": "assistant", "content": None, "refusal": ""})
+        for piece in REFUSAL_PIECES:
+            yield chunk({"refusal": piece})
+        yield chunk({}, "stop")
     else:
         yield chunk(first)
         for piece in text:
@@ -224,7 +250,7 @@ def chat_frames(scenario: str, *, include_usage: bool = False) -> Iterator[Frame
         if scenario == "error":
             yield (None, _dumps({"error": OPENAI_ERROR}))
             return
-        yield chunk({}, "stop")
+        yield chunk({}, "length" if scenario == "length" else "stop")
     if include_usage:
         usage = {
             "id": "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG",
@@ -313,6 +339,28 @@ def responses_frames(scenario: str) -> Iterator[Frame]:
     yield ev({"type": "response.created", "response": response("in_progress", [])})
     yield ev({"type": "response.in_progress", "response": response("in_progress", [])})
     index = 0
+    if scenario == "refusal":
+        item = {
+            "id": msg_id,
+            "type": "message",
+            "status": "in_progress",
+            "content": [],
+            "role": "assistant",
+        }
+        where = {"item_id": msg_id, "output_index": index, "content_index": 0}
+        yield ev({"type": "response.output_item.added", "output_index": index, "item": item})
+        part = {"type": "refusal", "refusal": ""}
+        yield ev({"type": "response.content_part.added", **where, "part": part})
+        for piece in REFUSAL_PIECES:
+            yield ev({"type": "response.refusal.delta", **where, "delta": piece})
+        refusal = "".join(REFUSAL_PIECES)
+        yield ev({"type": "response.refusal.done", **where, "refusal": refusal})
+        part = {"type": "refusal", "refusal": refusal}
+        yield ev({"type": "response.content_part.done", **where, "part": part})
+        done_item = {**item, "status": "completed", "content": [part]}
+        yield ev({"type": "response.output_item.done", "output_index": index, "item": done_item})
+        yield ev({"type": "response.completed", "response": response("completed", [done_item])})
+        return
     if scenario != "tools_only":
         item = {
             "id": msg_id,
@@ -344,6 +392,14 @@ def responses_frames(scenario: str) -> Iterator[Frame]:
                     "param": None,
                 }
             )
+            return
+        if scenario == "length":  # the token limit: the item and the response stay incomplete
+            part = {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+            cut_item = {**item, "status": "incomplete", "content": [part]}
+            yield ev({"type": "response.output_item.done", "output_index": index, "item": cut_item})
+            incomplete = response("incomplete", [cut_item])
+            incomplete["incomplete_details"] = {"reason": "max_output_tokens"}
+            yield ev({"type": "response.incomplete", "response": incomplete})
             return
         part = {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
         yield ev({"type": "response.output_text.done", **where, "text": text, "logprobs": []})
@@ -439,7 +495,7 @@ def messages_frames(scenario: str) -> Iterator[Frame]:
         )
         yield ev({"type": "ping"})
         pinged = True
-        for piece in _text_pieces(scenario):
+        for piece in REFUSAL_PIECES if scenario == "refusal" else _text_pieces(scenario):
             yield ev(
                 {
                     "type": "content_block_delta",
@@ -489,7 +545,9 @@ def messages_frames(scenario: str) -> Iterator[Frame]:
                 )
             yield ev({"type": "content_block_stop", "index": index})
             index += 1
-    stop = "tool_use" if scenario in ("tools", "tools_only") else "end_turn"
+    stop = {"tools": "tool_use", "tools_only": "tool_use", "length": "max_tokens"}.get(
+        scenario, "refusal" if scenario == "refusal" else "end_turn"
+    )
     yield ev(
         {
             "type": "message_delta",
@@ -511,12 +569,16 @@ ROUTES = {
 
 def scenario_of(body: dict[str, Any]) -> str:
     """The scenario a request asks for: its ``model`` when that names one; otherwise (a real
-    model name, as in the README's examples) ``"tools"`` if it offers tools, the scenario a
-    ``json_schema`` response format is named after, ``"json"`` if it asks for JSON
-    (``response_format`` / ``text.format``), else ``"text"``."""
+    model name, as in the README's examples) ``"length"`` if it allows fewer than 50 output
+    tokens (``max_completion_tokens`` / ``max_output_tokens``), ``"tools"`` if it offers
+    tools, the scenario a ``json_schema`` response format is named after, ``"json"`` if it
+    asks for JSON (``response_format`` / ``text.format``), else ``"text"``."""
     model = body.get("model")
     if model in SCENARIOS:
         return str(model)
+    limit = body.get("max_completion_tokens") or body.get("max_output_tokens")
+    if isinstance(limit, int) and limit < 50:  # too few tokens for the reply: cut off
+        return "length"
     if body.get("tools"):
         return "tools"
     response_format = body.get("response_format") or (body.get("text") or {}).get("format") or {}

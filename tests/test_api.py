@@ -190,9 +190,9 @@ def test_parse_and_iter_events() -> None:
 def test_value_is_none_before_a_document_and_values_lists_documents() -> None:
     parser = instant.Parser(multiple=True)
     assert parser.value is None
-    parser.feed('Here {"a": 1} and {"a": ')
+    parser.feed('Here: {"a": 1}\n{"a": ')
     assert parser.values == [{"a": 1}]
-    assert parser.value == {"a": 1}
+    assert parser.value == {}  # the second document, committed by its first key
     parser.feed("2")
     parser.feed("}")
     assert parser.value == {"a": 2}
@@ -252,7 +252,12 @@ def test_value_shows_a_started_document() -> None:
     strict.feed('"')
     assert strict.value == {"a": [1, "x"], "b": ""}
     lenient = instant.Parser()
-    lenient.feed('{"a": [1')
+    lenient.feed("[[1")
     assert lenient.value is None  # an uncommitted candidate: it may still turn out to be prose
     lenient.feed(", 2")
-    assert lenient.value == {"a": [1]}
+    assert lenient.value == [[1]]
+    keyed = instant.Parser()
+    keyed.feed('{"a": [1')
+    assert keyed.value == {}  # a complete key commits the document; "a" has had no event yet
+    keyed.feed(",")
+    assert keyed.value == {"a": [1]}

@@ -176,8 +176,12 @@ def test_no_json_at_all_raises_at_close() -> None:
 
 
 def test_candidate_that_fails_is_abandoned_whatever_the_chunking() -> None:
-    text = "Use [brackets] or {curly: braces} or [the x] and then [1, 2]"
-    assert parse_every_way(text) == [1, 2]
+    text = 'Use [brackets] or {curly: braces} or [the x] and then [1, "two"]'
+    assert parse_every_way(text) == [1, "two"]
+    # a mid-sentence array of numbers only is notation (a citation, an interval), not data
+    with pytest.raises(instant.ParseError, match="no JSON"):
+        parse_every_way("Use [brackets] and then [1, 2]")
+    assert parse_every_way("Use [brackets] and then [1, 2]", expect="array") == [1, 2]
 
 
 def test_start_events_of_an_abandoned_candidate_are_never_seen() -> None:
@@ -193,9 +197,9 @@ def test_start_events_of_an_abandoned_candidate_are_never_seen() -> None:
         ]
 
 
-def test_a_valid_json_value_in_prose_commits_the_document() -> None:
-    # SPEC 2: a candidate that has produced an event is the document, even a footnote "[1]".
-    # expect="object" is the way to skip it when the answer is known to be an object.
+def test_a_bracket_in_the_middle_of_a_sentence_is_only_tentative() -> None:
+    # SPEC 2: "[1]," is followed by prose on its line, so it is abandoned; the answer after
+    # it closes at the end of the reply and commits.
     text = 'As shown in [1], the answer is {"a": 1}'
-    assert parse_every_way(text) == [1]
+    assert parse_every_way(text) == {"a": 1}
     assert parse_every_way(text, expect="object") == {"a": 1}

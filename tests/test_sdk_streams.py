@@ -26,7 +26,10 @@ from tests.sse_server import (
     ERROR_SENT,
     JSON_PIECES,
     JSON_VALUE,
+    LENGTH_PIECES,
+    LENGTH_VALUE,
     OPENAI_ERROR,
+    REFUSAL_PIECES,
     TEXT_PIECES,
     TEXT_VALUE,
     TOOL_CALLS,
@@ -452,3 +455,62 @@ def test_clients_configured_from_the_environment(
         events = instant.stream(reply)
         assert list(events) == parser_events(TEXT_PIECES)
         assert events.value == TEXT_VALUE
+
+
+# --- the verdict: cut off by the token limit, refused --------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+def test_a_reply_cut_off_by_the_token_limit(server: SSEServer, api: str, mode: str) -> None:
+    events, es, exc, s = collect(server, api, mode, "length")
+    assert exc is None  # a stream hands out what there is: the verdict is on the stream
+    assert events == parser_events(LENGTH_PIECES)
+    assert es.value == LENGTH_VALUE
+    assert es.truncated is True
+    assert es.finish_reason == "length"
+    assert es.text == "".join(LENGTH_PIECES)
+    assert http_response(s).is_closed
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_parse_of_a_cut_off_stream_raises_truncated_error(server: SSEServer, api: str) -> None:
+    with open_sync(server, api, "length") as s:
+        with pytest.raises(instant.TruncatedError) as info:
+            instant.parse(s)
+    assert info.value.value == LENGTH_VALUE and info.value.kind == "truncated"
+    assert info.value.offset == len("".join(LENGTH_PIECES))
+    with open_sync(server, api, "length") as s:
+        assert instant.parse(s, allow_truncated=True) == LENGTH_VALUE
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+def test_a_complete_reply_says_stop(server: SSEServer, api: str, mode: str) -> None:
+    _, es, exc, _ = collect(server, api, mode, "text")
+    assert exc is None and es.truncated is False and es.finish_reason == "stop"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", ["chat", "chat.stream", "responses", "responses.stream"])
+def test_a_refusal_raises_refusal_error(server: SSEServer, api: str, mode: str) -> None:
+    events, es, exc, s = collect(server, api, mode, "refusal")
+    assert events == []
+    assert isinstance(exc, instant.RefusalError), repr(exc)
+    assert exc.refusal == "".join(REFUSAL_PIECES)
+    assert es.refusal == "".join(REFUSAL_PIECES)
+    assert es.value is None and es.text == ""
+    assert http_response(s).is_closed
+    with open_sync(server, api, "refusal") as s, pytest.raises(instant.RefusalError):
+        instant.parse(s)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", ["messages", "messages.stream"])
+def test_an_anthropic_refusal_is_its_stop_reason(server: SSEServer, api: str, mode: str) -> None:
+    # Anthropic has no refusal text apart from the reply: the reply is prose, and the stop
+    # reason says why it ended
+    events, es, exc, _ = collect(server, api, mode, "refusal")
+    assert exc is None and events == []
+    assert es.value is None and es.text == "".join(REFUSAL_PIECES)
+    assert es.finish_reason == "refusal"

@@ -26,18 +26,26 @@ from . import bulk
 from . import scanner as sc
 from .state import (
     AFTER,
+    AFTER_COLON,
     BAREKEY,
     BATCH,
     COLON,
     COMMENT,
+    DOC,
     END,
     KEY,
     KEYSTR,
+    LINE,
     LONG,
+    MID,
+    NOTE,
     NUMBER,
     PROSE,
+    SCALAR,
     START,
     STRING,
+    TAIL,
+    TENT,
     THINK,
     VALUE,
     WORD,
@@ -57,7 +65,33 @@ _NUMBER_EXPECTED = {
     6: "a digit or a sign in the exponent",
     7: "a digit in the exponent",
     8: "a delimiter after the number",
+    9: "a digit after the decimal point",
+    10: "a hexadecimal digit after '0x'",
+    11: "a delimiter after the number",
 }
+_LINE_ENDS = "\n\r"
+
+
+def merge_deltas(events: list[Event], start: int) -> None:
+    """Join the consecutive deltas of one string in ``events[start:]`` (held events that go
+    out in one call: at most one delta per string per call, SPEC 3)."""
+    out = start
+    last: Event | None = None
+    for i in range(start, len(events)):
+        e = events[i]
+        if (
+            last is not None
+            and e["event"] == "delta"
+            and last["event"] == "delta"
+            and e["path"] == last["path"]
+        ):
+            merged = e.copy()
+            merged["delta"] = last["delta"] + e["delta"]
+            events[out - 1] = last = merged
+            continue
+        events[out] = last = e
+        out += 1
+    del events[out:]
 
 
 class Machine(State):
@@ -98,7 +132,9 @@ class Machine(State):
         strict = self.strict
         if state == STRING:
             return self._string(buf, pos, events)
-        if c == "/" and not strict and state <= AFTER and state != PROSE and state != THINK:
+        if c in sc.EXTRA_WS and not strict and (state <= AFTER or state == END):
+            return pos + 1  # JSON5's other whitespace
+        if c == "/" and not strict and state <= AFTER:
             if pos + 1 >= n:
                 raise Hold(pos)
             if buf[pos + 1] in "/*":
@@ -147,8 +183,16 @@ class Machine(State):
             self._keytext += buf[pos:end]
             if end == n:
                 return n
+            if buf[end] == "\\":  # JSON5: a \uXXXX escape in an identifier
+                esc = buf[end : end + 6]
+                if sc.KEY_ESCAPE(esc):
+                    self._keytext += chr(int(esc[2:], 16))
+                    return end + 6
+                if len(esc) < 6 and sc.KEY_ESCAPE_PREFIX(esc):
+                    raise Hold(end)
             self._stack[-1].name = self._keytext
             self._state = COLON
+            self._bare = True  # an unquoted key counts once its ':' has come
             return end
         if state == COMMENT:
             return self._comment(buf, pos)
@@ -166,6 +210,8 @@ class Machine(State):
             return self._start(buf, pos, c, events)
         if state == PROSE:
             return self._search(buf, pos, events)
+        if state == TAIL:
+            return self._trailer(buf, pos, events)
         # THINK
         m = sc.THINK_CLOSE.search(buf, pos)
         if m is None:
@@ -198,7 +244,12 @@ class Machine(State):
     # -- finding the document -----------------------------------------------------------
 
     def _start(self, buf: str, pos: int, c: str, events: list[Event]) -> int:
-        """Before a document: a value may begin here; otherwise this is prose."""
+        """Before a document: a value may begin here; otherwise this is prose.
+
+        Here is the start of the reply, a fence opener, the end of a think block or (with
+        ``multiple=True``) the end of the previous document. A container or a string that
+        begins here is a ``DOC`` candidate; a number or literal a ``SCALAR`` one.
+        """
         if c == "\ufeff" and self._base + pos == 0:
             return pos + 1  # a byte order mark at the very start
         if self.strict:
@@ -206,14 +257,25 @@ class Machine(State):
                 raise Fail(
                     pos, f"expected {self.expect} ('{self._starts}'), found {sc.describe(buf, pos)}"
                 )
-        elif c not in self._starts and (self.expect is not None or c not in sc.WORD_START):
+            kind = DOC
+        elif c in self._doc_starts:
+            kind = DOC
+        elif c in self._scalar_starts:
+            kind = SCALAR
+        else:
             self._state = PROSE
+            self._ctx = MID
             return pos
+        self._begin(kind, events)
+        return pos
+
+    def _begin(self, kind: int, events: list[Event]) -> None:
+        """A candidate document begins at the current position."""
         self._has_root = True
+        self._kind = kind
         self._cand_idx = len(events)
         self._state = VALUE
         self._closer_ok = False
-        return pos
 
     def _search(self, buf: str, pos: int, events: list[Event]) -> int:
         """Skip prose up to the next place where a document may begin."""
@@ -221,8 +283,11 @@ class Machine(State):
         while True:
             m = self._prose(buf, pos)
             if m is None:
+                self._read_prose(buf, pos, n)
                 return n
-            pos = m.start()
+            i = m.start()
+            self._read_prose(buf, pos, i)
+            pos = i
             c = buf[pos]
             if c == "<":
                 head = buf[pos : pos + 10]
@@ -232,12 +297,14 @@ class Machine(State):
                         return pos + len(tag)
                 if pos + len(head) == n and any(t.startswith(head) for t in sc.THINK_OPEN):
                     raise Hold(pos)
+                self._ctx = MID
                 pos += 1
             elif c == "`":
                 fence = sc.FENCE(buf, pos)
                 if fence is None:
                     if "```".startswith(buf[pos:]):
                         raise Hold(pos)
+                    self._ctx = MID
                     pos = sc.skip_backticks(buf, pos)
                     continue
                 if fence.end() == n:
@@ -245,11 +312,96 @@ class Machine(State):
                 self._state = START
                 return fence.end()
             else:
-                self._has_root = True
-                self._cand_idx = len(events)
-                self._state = VALUE
-                self._closer_ok = False
+                # a candidate: it streams at once if it opens a line or follows a colon,
+                # else (the middle of a sentence) it is tentative
+                self._begin(TENT if self._ctx == MID else DOC, events)
                 return pos
+
+    def _read_prose(self, buf: str, pos: int, end: int) -> None:
+        """Note what the prose ``buf[pos:end]`` ends with: a line end, a colon, or words."""
+        i = end - 1
+        while i >= pos:
+            c = buf[i]
+            if c != " " and c != "\t":
+                self._ctx = LINE if c in _LINE_ENDS else AFTER_COLON if c == ":" else MID
+                return
+            i -= 1
+
+    def _trailer(self, buf: str, pos: int, events: list[Event]) -> int:
+        """After a complete root scalar or mid-sentence candidate: is it the document?
+
+        A mid-sentence candidate is if the line ends (spaces and tabs may come first); a
+        root scalar is if only blanks, complete comments, a closing fence or (with
+        ``multiple=True``) the next document follow it. Anything else makes it prose.
+        """
+        n = len(buf)
+        if self._kind == NOTE:
+            self._drop(events, False)
+            return pos
+        if self._kind == TENT:
+            while pos < n and (buf[pos] == " " or buf[pos] == "\t"):
+                pos += 1
+            if pos == n:
+                return n
+            if buf[pos] in _LINE_ENDS:
+                self._commit_tail(events)
+                return pos
+            self._drop(events, True)
+            return pos
+        pos = sc.skip_blanks(buf, pos).end()  # type: ignore[union-attr]
+        if pos == n:
+            return n
+        c = buf[pos]
+        if c == "/":
+            if pos + 1 >= n:
+                raise Hold(pos)
+            if buf[pos + 1] in "/*":
+                self._after_comment = TAIL
+                self._block_comment = buf[pos + 1] == "*"
+                self._state = COMMENT
+                return pos + 2
+        elif c == "`":
+            if buf.startswith("```", pos):
+                self._commit_tail(events)  # a closing fence: what follows it is not this document's
+                return pos
+            if "```".startswith(buf[pos:]):
+                raise Hold(pos)
+        elif self.multiple and (c in self._doc_starts or c in self._scalar_starts):
+            self._commit_tail(events)  # the next document
+            return pos
+        self._drop(events, False)
+        return pos
+
+    def _is_notation(self) -> bool:
+        """Is the complete mid-sentence candidate prose notation rather than data: an
+        empty container, or (unless ``expect="array"``) an array of numbers only?"""
+        v = self._root
+        if not v:
+            return True
+        if self.expect == "array" or v.__class__ is not list:
+            return False
+        for x in v:
+            if x is None or isinstance(x, (str, list, dict, bool)):
+                return False
+        return True
+
+    def _commit_tail(self, events: list[Event]) -> None:
+        """The candidate waiting in ``TAIL`` is the document: its events go out."""
+        merge_deltas(events, self._cand_idx)
+        self._values.append(self._root)
+        self._doc += 1
+        self._fallback = None
+        self._new_document()
+        self._state = END
+
+    def _drop(self, events: list[Event], keep: bool) -> None:
+        """The candidate is prose after all: forget its events (``keep``: as the fallback)."""
+        if keep:
+            self._fallback = (self._root, events[self._cand_idx :])
+        del events[self._cand_idx :]
+        self._new_document()
+        self._state = PROSE
+        self._ctx = MID
 
     # -- building the value -------------------------------------------------------------
 
@@ -325,7 +477,7 @@ class Machine(State):
                     self._after_value()
                     return end
             return self._open(pos, c == "{", events)
-        if c in "-0123456789":
+        if c in "-0123456789" or c in "+." and not self.strict:
             m = sc.NUMBER(buf, pos)
             if m is not None:
                 end = m.end()
@@ -336,6 +488,7 @@ class Machine(State):
                     return end
             self._num = ""
             self._nst = 0
+            self._num_start = self._base + pos
             self._state = NUMBER
             return pos
         if c.isalpha() or c == "_":
@@ -356,6 +509,13 @@ class Machine(State):
     def _string(self, buf: str, pos: int, events: list[Event]) -> int:
         end, outcome, esc = sc.scan_string(buf, pos, self._runre, self._quote, self.strict)
         if outcome >= sc.BAD_CONTROL:
+            # the text before the bad character is parsed: it is not lost (SPEC 5)
+            good = end if outcome == sc.BAD_CONTROL else buf.rfind("\\", pos, end)
+            if good > pos:
+                piece = buf[pos:good]
+                self._string_delta(
+                    sc.decode(piece, self._quote == '"') if esc else piece, events, True
+                )
             raise Fail(end, self._bad_string(buf, end, outcome))
         piece = sc.decode(buf[pos:end], self._quote == '"') if esc else buf[pos:end]
         if outcome == sc.MORE:
@@ -415,7 +575,7 @@ class Machine(State):
 
     def _number(self, buf: str, pos: int, events: list[Event]) -> int:
         start = pos
-        pos, st, outcome = sc.scan_number(buf, pos, self._nst)
+        pos, st, outcome = sc.scan_number(buf, pos, self._nst, not self.strict)
         self._nst = st
         self._num += buf[start:pos]
         if len(self._num) > self.max_number_length:
@@ -423,14 +583,30 @@ class Machine(State):
         if outcome == sc.NUM_MORE:
             return pos
         if outcome == sc.NUM_BAD:
-            if st == 1 and buf[pos] == "I" and not self.strict:
-                self._word = "-"  # -Infinity
+            if st == 1 and buf[pos] in "IN" and not self.strict:
+                self._word = self._num  # -Infinity, +NaN, ...
                 self._state = WORD
                 return pos
             found = sc.describe(buf, pos)
             raise Fail(pos, f"invalid number: expected {_NUMBER_EXPECTED[st]}, found {found}")
-        self._scalar(self._convert(self._num, st in sc.NUMBER_IS_INT, pos), events)
+        self._scalar(self._number_value(), events)
         return pos
+
+    def _number_value(self) -> Any:
+        """The value of the complete number in ``_num`` (failures point at its start)."""
+        at = self._num_start - self._base
+        if self._nst == 11:  # JSON5 hexadecimal: a hook sees it in decimal
+            value = int(self._num, 16)
+            if self._parse_int is int:
+                return value
+            try:
+                text = str(value)
+            except ValueError as e:  # more decimal digits than CPython converts
+                raise Fail(
+                    at, f"cannot convert the number {self._num[:20]!r}: {e}", "limit"
+                ) from None
+            return self._convert(text, True, at)
+        return self._convert(self._num, self._nst in sc.NUMBER_IS_INT, at)
 
     def _check_length(self, text: str, start: int) -> None:
         """Refuse a number of more than ``max_number_length`` characters, sign not counted
@@ -463,7 +639,7 @@ class Machine(State):
         raise Fail(end, self._bad_literal(buf, end))
 
     def _bad_literal(self, buf: str, pos: int) -> str:
-        names = ", ".join(self._literals)
+        names = ", ".join(w for w in self._literals if w[0] not in "+-")  # not the signed forms
         return f"expected a value ({names} or JSON), found {sc.describe(buf, pos)}"
 
     def _comment(self, buf: str, pos: int) -> int:
@@ -476,10 +652,10 @@ class Machine(State):
                 return n
             end = i + 2
         else:
-            i = buf.find("\n", pos)
-            if i < 0:
+            m = sc.LINE_END(buf, pos)  # JSON5's line terminators
+            if m is None:
                 return len(buf)
-            end = i + 1
+            end = m.end()
         self._state = self._after_comment
         return end
 
@@ -520,7 +696,13 @@ class Machine(State):
         if self._stack:
             self._state = AFTER
             return
+        if self._kind != DOC:  # a root scalar or mid-sentence candidate: what follows decides
+            if self._kind == TENT and self._is_notation():
+                self._kind = NOTE
+            self._state = TAIL
+            return
         # the root is complete: this document ends here
+        self._fallback = None
         self._values.append(self._root)
         self._doc += 1
         self._new_document()

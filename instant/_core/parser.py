@@ -21,25 +21,32 @@ import codecs
 from collections.abc import Callable
 from typing import Any, Literal, NoReturn
 
-from ..errors import ErrorKind, ParseError
+from ..errors import ErrorKind, ParseError, TruncatedError
 from ..events import Event
 from ..options import check
 from ..selector import Selector, compile_selector
 from . import scanner as sc
 from .bulk import BUDGET
 from .fastloop import FastLoop
+from .machine import merge_deltas
 from .state import (
     _NO_EVENTS,
     BAREKEY,
     CLOSED,
     COLON,
     COMMENT,
+    DOC,
     KEY,
     KEYSTR,
     LONG,
+    MID,
+    NOTE,
     NUMBER,
     PROSE,
+    SCALAR,
     STRING,
+    TAIL,
+    TENT,
     VALUE,
     WORD,
     Fail,
@@ -158,6 +165,8 @@ class Parser(FastLoop):
             text = chunk
         elif isinstance(chunk, (bytes, bytearray, memoryview)):
             text = self._decode(bytes(chunk), False)
+            if self._decoder.getstate()[0]:  # type: ignore[union-attr]
+                self._in_string = False  # a str chunk now must meet the check above
         else:
             raise TypeError(f"feed() takes str or bytes, not {type(chunk).__name__}")
         if not text:
@@ -176,7 +185,11 @@ class Parser(FastLoop):
         return self._feed_text(self._held + text if self._held else text)
 
     def close(self) -> list[Event]:
-        """End of input: finish a truncated document and return the last events."""
+        """End of input: finish a truncated document and return the last events.
+
+        Raises :class:`~instant.ParseError` (kind ``no_json``) if the input held no JSON
+        document; ``truncated`` then says whether a document had to be completed.
+        """
         if self._error is not None:
             raise self._error
         if self._state == CLOSED:
@@ -187,7 +200,8 @@ class Parser(FastLoop):
             self.truncated = True
         events = self._finish()
         if not self._values:
-            self._raise(NO_JSON, len(self._held), self._held, events, "no_json")
+            why = f" (what looked like JSON is not: {self._why})" if self._why else ""
+            self._raise(NO_JSON + why, len(self._held), self._held, events, "no_json")
         return events
 
     def _decode(self, data: bytes, final: bool) -> str:
@@ -227,6 +241,21 @@ class Parser(FastLoop):
         """Record and raise a ParseError for ``buf[pos]`` (``buf`` starts at ``_base``)."""
         self._sync_recent()
         offset = self._base + pos
+        if pos < 0:  # in text already consumed (a number's start): no newline lies between
+            recent = self._recent
+            err = ParseError(
+                message,
+                offset=offset,
+                line=self._lines + 1,
+                column=offset - self._last_nl,
+                excerpt=(before := recent[:pos][-30:]) + (recent[pos:] + buf)[:30],
+                pointer=len(before),
+                kind=kind,
+            )
+            err.events = events
+            self._error = err
+            self._in_string = False
+            raise err
         nl = buf.rfind("\n", 0, pos)
         err = ParseError(
             message,
@@ -286,9 +315,12 @@ class Parser(FastLoop):
                 pos = h.pos
                 break
             except Fail as f:
-                if self.strict or f.fatal or not self._abandon(events):
+                resume = -1 if self.strict or f.fatal else self._abandon(events, buf, f)
+                if resume < 0:
+                    if self._has_root and not self._committed and not self.strict:
+                        del events[self._cand_idx :]  # a candidate's events never leak
                     self._raise(f.message, f.pos, buf, events, f.kind)
-                pos = f.pos  # the search for a document goes on from the failing character
+                pos = resume  # the search for a document goes on after the candidate
         self._held = held = buf[pos:]
         if pos:  # forget buf[:pos], keeping its newline count and a short tail for excerpts
             if "\n" in buf:
@@ -309,12 +341,17 @@ class Parser(FastLoop):
             and not held
             and self.max_size is None
             and len(self._text) < LONG
+            and (self._committed or self._kind == DOC)
         )
         self._template = None
         if self._has_root and not self._committed:
-            if any(e["event"] != "start" for e in events[self._cand_idx :]):
+            if self._commits(events):
                 self._committed = True
-            else:  # keep an uncommitted candidate's start events until it commits
+                self._fallback = None
+            elif self._cand_idx == 0:  # hold the candidate's events until it commits
+                self._held_events = events
+                return []
+            else:
                 self._held_events = events[self._cand_idx :]
                 del events[self._cand_idx :]
         # the events handed out hold the document: a later change copies what they still hold
@@ -323,16 +360,68 @@ class Parser(FastLoop):
         self._events_now = _NO_EVENTS
         return events
 
-    def _abandon(self, events: list[Event]) -> bool:
-        """Drop a candidate document that failed before producing any event."""
+    def _commits(self, events: list[Event]) -> bool:
+        """Has the uncommitted candidate become the document? (SPEC 2)
+
+        A ``DOC`` candidate has once it produced an event other than ``start`` or
+        completed a key; a tentative one or a root scalar only in ``TAIL``.
+        """
+        if self._kind != DOC:
+            return False
+        if self._key_done():
+            return True
+        return any(e["event"] != "start" for e in events[self._cand_idx :])
+
+    def _key_done(self) -> bool:
+        """Has the candidate completed an object key (a quoted one at its closing quote,
+        an unquoted one at its ':')?
+
+        Until it commits, a candidate's stack only grows (a container that closes emits
+        its done event), so the frames below the top are checked once each
+        (``_lists`` counts those known to be arrays): an object frame below the top holds
+        the container it opened after a complete key.
+        """
+        stack = self._stack
+        top = len(stack) - 1
+        k = self._lists
+        while k < top:
+            if stack[k].obj:
+                return True
+            k += 1
+        self._lists = k
+        if top < 0 or not stack[top].obj:
+            return False
+        if stack[top].c:
+            return True
+        # a value began after the key (a string or container joins the object only with its
+        # first event, so the object may still look empty)
+        state = self._after_comment if self._state == COMMENT else self._state
+        return state in (VALUE, NUMBER, WORD, STRING) or state == COLON and not self._bare
+
+    def _abandon(self, events: list[Event], buf: str, f: Fail) -> int:
+        """Drop a candidate that failed before it committed; return where the search for
+        a document resumes (``-1``: the candidate had committed, the failure stands).
+
+        The search resumes at the failing character, or after it if that is a bracket:
+        the brackets of a failed candidate are never candidates themselves.
+        """
         if self._committed or not self._has_root:
-            return False
-        if any(e["event"] != "start" for e in events[self._cand_idx :]):
-            return False
+            return -1
+        if self._commits(events):
+            self._committed = True  # what it parsed is the value the error leaves
+            self._fallback = None
+            return -1
+        pos = f.pos
+        if self._kind == DOC and not self._why:  # said if no document is found at all
+            nl = buf.rfind("\n", 0, pos)
+            line = self._lines + buf.count("\n", 0, pos) + 1
+            column = pos - nl if nl >= 0 else self._base + pos - self._last_nl
+            self._why = f"{f.message} at line {line}, column {column}"
         del events[self._cand_idx :]
         self._new_document()
         self._state = PROSE
-        return True
+        self._ctx = MID
+        return pos + 1 if buf[pos] in "{[" else pos
 
     def _finish(self) -> list[Event]:
         """Complete whatever is open, as far as the text allows (SPEC 2, truncation)."""
@@ -344,14 +433,30 @@ class Parser(FastLoop):
         state = self._state
         if state == COMMENT:
             state = self._state = self._after_comment
+            if state == TAIL and self._block_comment:
+                self._drop(events, False)  # an unterminated comment after a root scalar
+                state = PROSE
+        kind = self._kind
+        if (
+            self._has_root
+            and state != TAIL
+            and (kind == TENT or kind == SCALAR and state == STRING)
+        ):
+            self._drop(events, False)  # a mid-sentence candidate the reply cut off, or "'Tis"
+            state = PROSE
+        end = len(held)
         try:
-            # a number or literal ended by the end of input is complete, not truncated
-            if state == NUMBER and self._nst in sc.NUMBER_ACCEPTING:
-                self._scalar(self._convert(self._num, self._nst in sc.NUMBER_IS_INT, 0), events)
+            # a number or literal ended by the end of input is complete (at the root);
+            # inside a container the reply was cut there (trailing digits are kept, but
+            # "1." is half of "1.5" there, not JSON5's "1.")
+            if state == NUMBER and self._nst in self._num_ok and self._nst != 4:
+                if self._stack:
+                    self.truncated = True
+                self._scalar(self._number_value(), events)
             elif state == WORD and self._word in self._literals:
                 self._scalar(self._literals[self._word], events)
             elif self.strict and self._has_root:
-                raise Fail(0, self._expected("", 0))
+                raise Fail(end, self._expected("", 0))
             elif state == STRING:
                 self._string_delta(sc.finish_escape(held), events, True)
                 self._string_done(events)
@@ -361,7 +466,7 @@ class Parser(FastLoop):
             elif state in (VALUE, KEY, COLON, KEYSTR, BAREKEY) and self._stack:
                 self.truncated = True
             if self.strict and self._has_root:
-                raise Fail(0, self._expected("", 0))
+                raise Fail(end, self._expected("", 0))
             while self._stack:
                 self.truncated = True
                 if not self._stack[-1].attached:
@@ -369,11 +474,44 @@ class Parser(FastLoop):
                 f = self._stack.pop()
                 self._emit(events, f.key, f.idx, f.path, "done", f.c, f.c)
                 self._after_value()
+            if self._state == TAIL:
+                if held or self._kind == NOTE:  # "42 /": not blanks after all; "[1]"
+                    self._drop(events, self._kind == TENT)
+                else:
+                    self._commit_tail(events)
         except Fail as f:
-            self._raise(f.message, len(held), held, events, f.kind)
+            if self._has_root and not self._committed and not self.strict:
+                del events[self._cand_idx :]
+            self._raise(f.message, f.pos, held, events, f.kind)
+        if not self._values and self._fallback is not None:
+            # nothing committed: the last complete mid-sentence candidate is the document
+            value, taken = self._fallback
+            self._fallback = None
+            mark = len(events)
+            events.extend(taken)
+            merge_deltas(events, mark)
+            self._values.append(value)
         self._events_now = _NO_EVENTS
         self._state = CLOSED
         return events
+
+    def _truncated_error(self) -> TruncatedError:
+        """A :class:`~instant.TruncatedError` for the reply that ``close()`` completed,
+        pointing at its end (where it was cut), with the completed value attached."""
+        self._sync_recent()
+        end = self._base + len(self._held)
+        held = self._held
+        nl = held.rfind("\n")
+        return TruncatedError(
+            "the reply was cut off before its JSON document ended (the model hit its "
+            "token limit?); pass allow_truncated=True to accept the completed value",
+            value=self.values if self.multiple else self.value,
+            offset=end,
+            line=self._lines + held.count("\n") + 1,
+            column=len(held) - nl if nl >= 0 else end - self._last_nl,
+            excerpt=(self._recent + held)[-30:],
+            pointer=len((self._recent + held)[-30:]),
+        )
 
 
 class SelectingParser(Parser):

@@ -18,6 +18,8 @@ state       waiting for                             then
 ==========  ======================================  ==========================================
 START       the first character of a document       VALUE (a value may begin here), else PROSE
 PROSE *     a place where a document may begin      VALUE, THINK (``<think>``), START (fence)
+TAIL *      what follows a root scalar or a         END (it is the document), PROSE (it was
+            mid-sentence candidate                  prose after all)
 THINK *     ``</think>``                            START
 VALUE       a value (or ``]`` where allowed)        STRING, NUMBER, WORD, KEY (``{``), VALUE
                                                     (``[``), AFTER/END (a scalar completed)
@@ -40,6 +42,25 @@ chunk: at most a few characters, see :mod:`.scanner`); a character that cannot b
 raises :class:`Fail`. Both are internal signals, never seen outside the engine: the parser
 turns a ``Fail`` into :class:`~instant.ParseError`.
 
+Where the document is (SPEC 2) is decided by the *candidate* being parsed, ``_kind``:
+
+- ``DOC``: a container or string that begins the reply (after a fence opener or think
+  block), a line, or follows a colon. It commits -- becomes *the* document, its events
+  handed out, any later failure a ``ParseError`` -- at its first event other than ``start``
+  or its first completed key. A failure before that makes it prose.
+- ``TENT``: a ``{`` or ``[`` in the middle of a sentence. Its events are held until it
+  closes and the line or the reply ends (``TAIL``); prose after it on the same line
+  abandons it, remembered as the fallback taken at ``close()`` if nothing commits.
+  One that closes as prose notation -- an empty container, or (unless
+  ``expect="array"``) an array of numbers only: a citation ``[1]``, an interval
+  ``[0, 255]`` -- becomes a ``NOTE``: never the document.
+- ``SCALAR``: a number, literal or single-quoted string that begins the reply. It is
+  the document only if nothing but blanks, complete comments, a closing fence or
+  (``multiple=True``) the next document follows it (``TAIL``).
+
+An abandoned candidate's text is prose: the search resumes at the character where it
+failed (or after it, when that is itself a bracket), never inside it.
+
 Limits (``max_depth``, ``max_number_length``, ``max_size``) are checked where the thing
 they bound grows, and exceeding one is a fatal ``Fail`` (``kind="limit"``), never a reason
 to search the prose for another document.
@@ -58,8 +79,14 @@ from ..events import Event, key_segment
 from . import scanner as sc
 
 # parser states (see the table above)
-START, PROSE, THINK, VALUE, KEY, COLON, AFTER = range(7)
-STRING, KEYSTR, NUMBER, WORD, BAREKEY, COMMENT, END, CLOSED = range(7, 15)
+# (the states up to AFTER are those where whitespace between tokens is skipped)
+START, VALUE, KEY, COLON, AFTER = range(5)
+STRING, KEYSTR, NUMBER, WORD, BAREKEY, COMMENT, END, CLOSED, TAIL, PROSE, THINK = range(5, 16)
+# the kind of candidate document being parsed (see above)
+DOC, TENT, SCALAR, NOTE = range(4)
+# what the prose just before a candidate says about it: the candidate opens a line,
+# follows a colon, or stands in the middle of a sentence
+LINE, AFTER_COLON, MID = range(3)
 
 LONG = 1 << 16  # past this many characters a string's deltas are batched ...
 BATCH = 16  # ... until the new text is 1/16 of the text so far
@@ -143,8 +170,14 @@ class State:
         # -- what the options decide once
         self._literals = sc.STRICT_LITERALS if strict else sc.LENIENT_LITERALS
         self._prefixes = sc.STRICT_PREFIXES if strict else sc.LENIENT_PREFIXES
+        self._num_ok = sc.NUMBER_ACCEPTING if strict else sc.LENIENT_NUMBER_ACCEPTING
         openers = {"object": "{", "array": "["}.get(expect or "", "{[")
         self._starts = openers if expect else '{["-0123456789'  # what may begin a document
+        # lenient: what begins a candidate at the start of the reply (a container or a
+        # string), and what begins a root scalar there (a number, a literal, or a
+        # single-quoted string: prose such as "'Tis" begins with a quote too)
+        self._doc_starts = openers if expect else '{["'
+        self._scalar_starts = "" if expect else "'-+.0123456789" + "".join(sc.WORD_START)
         self._prose = re.compile("[" + re.escape(openers) + "<`]").search  # ... in prose
         # Separator and key in one match: the common object member costs one regex call
         # before its value.
@@ -197,6 +230,11 @@ class State:
         self._closer_ok = False  # may the current container close here (after '[', '{', ',')
         self._doc = 0  # number of the current document
         self._values: list[Any] = []  # the values of the finished documents
+        self._ctx = LINE  # what the prose before the next candidate says (LINE, ...)
+        # the last complete mid-sentence candidate that prose followed: (value, events)
+        self._fallback: tuple[Any, list[Event]] | None = None
+        self._num_start = 0  # stream offset of the number in progress
+        self._why = ""  # why the first candidate that began a line or the reply failed
         self._new_document()
 
     def _new_document(self) -> None:
@@ -205,6 +243,9 @@ class State:
         self._root: Any = None
         self._has_root = False  # a candidate document has begun
         self._committed = False  # ... and has produced an event
+        self._kind = DOC  # what kind of candidate it is (DOC, TENT, SCALAR)
+        self._lists = 0  # its bottom frames known to be arrays (see Parser._key_done)
+        self._bare = False  # the key awaiting its ':' is unquoted
         self._cand_idx = 0  # where its events begin in the current events list
         self._held_events: list[Event] = []  # start events of an uncommitted candidate
         self._shared = False  # events that may hold the open containers were handed out

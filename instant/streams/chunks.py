@@ -64,7 +64,6 @@ from .providers._base import (
 __all__ = ["CallPiece", "ChunkReader", "Finish", "Piece", "Refusal", "finish_reason"]
 
 
-
 _EXPECTED = (
     "str or bytes, or a chunk of the OpenAI (chat completions or Responses), Anthropic, "
     "Gemini/Vertex, Bedrock, Ollama, Mistral, LangChain or LlamaIndex SDKs, or the same "

@@ -15,20 +15,30 @@ __all__ = ["iter_events", "parse"]
 
 
 def parse(
-    text: str | bytes | Iterable[Any], *, wire: Wire = "auto", **options: Unpack[ParserOptions]
+    text: str | bytes | Iterable[Any],
+    *,
+    wire: Wire = "auto",
+    allow_truncated: bool = False,
+    **options: Unpack[ParserOptions],
 ) -> Any:
     """The final value of a whole model reply (``multiple=True``: the list of documents).
 
     ``text`` is the reply (``str`` or UTF-8 ``bytes``), or a sync stream of chunks (an SDK
     stream, a list of pieces), read to its end. A provider's raw stream (server-sent events,
     JSON lines) is decoded as :func:`instant.stream` does (``wire``, by default told from
-    the first characters). Lenient by default: finds the JSON inside
-    prose, fences and think blocks, and completes a truncated reply. Raises
-    :class:`~instant.ParseError` on bad input. ``options`` are :class:`~instant.Parser`'s
-    (``select`` changes nothing here: the value is always the whole document). No event is
-    kept, so snapshots are off unless asked for.
+    the first characters). Lenient by default: finds the JSON inside prose, fences and think
+    blocks. Raises :class:`~instant.ParseError` on bad input (kind ``no_json`` for a reply
+    without JSON), :class:`~instant.TruncatedError` for a reply cut off before its document
+    ended (``allow_truncated=True``: return the value the parser completed instead),
+    :class:`~instant.RefusalError` for a stream whose model refused. ``options`` are
+    :class:`~instant.Parser`'s (``select`` changes nothing here: the value is always the
+    whole document). No event is kept, so snapshots are off unless asked for.
     """
     check("instant.parse()", options)
+    if allow_truncated.__class__ is not bool:
+        raise TypeError(
+            f"instant.parse(): allow_truncated must be True or False, not {allow_truncated!r}"
+        )
     options.setdefault("snapshots", False)
     if isinstance(text, (bytearray, memoryview)):
         text = bytes(text)
@@ -46,19 +56,21 @@ def parse(
         parser = Parser(**options)
         parser.feed(text)
         parser.close()
-        return parser.values if parser.multiple else parser.value
-    if hasattr(text, "__aiter__"):
-        raise TypeError(
-            "instant.parse() reads a sync source; for an async one use "
-            "`async for event in instant.stream(source)` and then its .value"
-        )
-    events = open_stream("instant.parse()", text, options, wire=wire)
-    assert isinstance(events, EventStream)
-    for _ in events:
-        pass
-    if events._core.no_json is not None:
-        raise events._core.no_json
-    parser = events.parser
+    else:
+        if hasattr(text, "__aiter__"):
+            raise TypeError(
+                "instant.parse() reads a sync source; for an async one use "
+                "`async for event in instant.stream(source)` and then its .value"
+            )
+        events = open_stream("instant.parse()", text, options, wire=wire)
+        assert isinstance(events, EventStream)
+        for _ in events:
+            pass
+        if events._core.no_json is not None:
+            raise events._core.no_json
+        parser = events.parser
+    if parser.truncated and not allow_truncated:
+        raise parser._truncated_error()
     return parser.values if parser.multiple else parser.value
 
 

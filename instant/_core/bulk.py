@@ -170,7 +170,7 @@ def _replay(m: State, value: Any, events: list[Event]) -> None:
         if emit_start:
             ev: Event = {
                 "key": key,
-                "indexes": idx[:],
+                "indexes": idx.copy(),
                 "path": path,
                 "event": "start",
                 "delta": None,
@@ -196,7 +196,7 @@ def _replay(m: State, value: Any, events: list[Event]) -> None:
                     name, seg = entry
                     top.name = name
                     key = top.ckey + seg
-                    idx = top.idx[:]  # its own list: its last event takes it
+                    idx = top.idx.copy()  # its own list: its last event takes it
                     path = top.path + (name,)
                 else:
                     v = item
@@ -223,7 +223,7 @@ def _replay(m: State, value: Any, events: list[Event]) -> None:
                     if v:
                         ev = {
                             "key": key,
-                            "indexes": idx[:],
+                            "indexes": idx.copy(),
                             "path": path,
                             "event": "delta",
                             "delta": v,
@@ -263,7 +263,7 @@ def _replay(m: State, value: Any, events: list[Event]) -> None:
                 iters.pop()
                 ev = {
                     "key": top.key,
-                    "indexes": top.idx[:],
+                    "indexes": top.idx.copy(),
                     "path": top.path,
                     "event": "done",
                     "delta": top.c,

@@ -81,7 +81,7 @@ class FastLoop(Machine):
                             stack.pop()
                             ev = {
                                 "key": top.key,
-                                "indexes": top.idx[:],
+                                "indexes": top.idx.copy(),
                                 "path": top.path,
                                 "event": "done",
                                 "delta": top.c,
@@ -193,7 +193,7 @@ class FastLoop(Machine):
                             name, seg = entry
                             top.name = name
                             key = top.ckey + seg
-                            idx = top.idx[:]  # its own list: its last event takes it
+                            idx = top.idx.copy()  # its own list: its last event takes it
                             path = top.path + (name,)
                         else:
                             i = len(top.c)
@@ -239,7 +239,7 @@ class FastLoop(Machine):
                             if v:
                                 ev = {
                                     "key": key,
-                                    "indexes": idx[:],
+                                    "indexes": idx.copy(),
                                     "path": path,
                                     "event": "delta",
                                     "delta": v,
@@ -319,7 +319,7 @@ class FastLoop(Machine):
                         if piece:
                             ev = {
                                 "key": self._skey,
-                                "indexes": self._sidx[:],
+                                "indexes": self._sidx.copy(),
                                 "path": self._spath,
                                 "event": "delta",
                                 "delta": piece,
@@ -332,7 +332,7 @@ class FastLoop(Machine):
                             events.append(ev)
                         ev = {
                             "key": self._skey,
-                            "indexes": self._sidx[:],
+                            "indexes": self._sidx.copy(),
                             "path": self._spath,
                             "event": "done",
                             "delta": "",

@@ -450,7 +450,7 @@ class Machine(State):
     ) -> None:
         ev: Event = {
             "key": key,
-            "indexes": idx[:],
+            "indexes": idx.copy(),
             "path": path,
             "event": kind,
             "delta": delta,

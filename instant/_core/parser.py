@@ -144,7 +144,7 @@ class Parser(FastLoop):
                 root = self._root if self._stack else value
                 self._root = root
                 ev = self._template.copy()  # type: ignore[union-attr]
-                ev["indexes"] = self._sidx[:]  # each event its own list
+                ev["indexes"] = self._sidx.copy()  # each event its own list
                 ev["delta"] = chunk
                 ev["value"] = value
                 ev["complete_value"] = root

@@ -322,26 +322,34 @@ class State:
         free-threaded build) every open container is copied.
         """
         self._shared = False
-        self._slot = None  # the fast path's reference to the top container
-        self._template = None
-        copying = not RELIABLE_REFCOUNTS
-        own = _OWN_REFS  # no local may refer to an open container while they are counted
-        for e in self._events_now:  # this call's events hold the root: not handed out yet
-            if e["complete_value"] is self._root:
-                own += 1
-        rc = sys.getrefcount
+        frames = iter(self._stack)
         parent: Frame | None = None
-        old: Any = None
-        for f in self._stack:
-            if not f.attached:
-                break
-            if not copying:
-                if rc(f.c) <= own:
-                    own = _OWN_REFS
-                    parent = f
-                    continue
-                copying = True
-                old = self._root
+        f: Frame | None = None
+        if RELIABLE_REFCOUNTS:
+            # No local may refer to an open container while they are counted (not even the
+            # root: the events' own references are counted from self._root).
+            own = _OWN_REFS
+            if self._events_now:  # this call's events hold the root: not handed out yet
+                for e in self._events_now:
+                    if e["complete_value"] is self._root:
+                        own += 1
+            rc = sys.getrefcount
+            for f in frames:
+                if not f.attached:
+                    return  # nothing from here down is in the document yet
+                # the fast path keeps the top container (_slot) between calls: its own too
+                if rc(f.c) > (own + 1 if self._slot is f.c else own):
+                    break  # held elsewhere: copy it, and every open container below it
+                own = _OWN_REFS
+                parent = f
+            else:
+                return  # nobody else holds any of them: change them in place
+        else:
+            f = next(frames, None)
+        self._slot = None  # the fast path's reference to the top container goes stale
+        self._template = None
+        old = self._root
+        while f is not None and f.attached:
             f.c = f.c.copy()
             if parent is None:
                 self._root = f.c
@@ -350,7 +358,8 @@ class State:
             else:
                 parent.c[-1] = f.c
             parent = f
-        if old is not None and self._root is not old:
+            f = next(frames, None)
+        if self._root is not old:
             new = self._root
             for e in self._events_now:
                 if e["complete_value"] is old:

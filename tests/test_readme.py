@@ -101,6 +101,7 @@ BENCH_ARGS = {
     "bench_items.py": ["--quick", "--sizes", "16K"],
     "compare.py": ["--quick", "--sizes", "1K", "--only", "instant Parser()"],
     "bench_relay.py": ["--sizes", "1K,2K"],
+    "bench_streams.py": ["--quick", "--streams", "50", "--seconds", "0.5", "--warmup", "0.2"],
     "bench_snapshots.py": ["--rows", "100KB-64,whole-20k-keys", "--runs", "1", "--timeout", "60"],
 }
 

@@ -37,6 +37,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stddef.h> /* offsetof */
+#include <string.h> /* memchr */
 
 #if PY_VERSION_HEX >= 0x030C0000
 #define M_OBJ Py_T_OBJECT_EX
@@ -224,13 +225,16 @@ typedef struct {
     PyObject *quote, *runre, *skey, *sidx, *spath, *num;
     Py_ssize_t nst, num_start;
     PyObject *word, *keytext;
+    /* max_depth and max_number_length as C numbers, and the objects they were read from */
+    PyObject *depth_of, *length_of;
+    Py_ssize_t limits[2];
 } CoreObject;
 
 #define CORE_OBJECTS(X)                                                                      \
     X(max_depth) X(max_number_length) X(max_size) X(parse_float) X(parse_int) X(literals)   \
     X(segs) X(on_ignored) X(template_) X(slot) X(slot_key) X(recent) X(held) X(decoder)     \
     X(error) X(events_now) X(stack) X(root) X(held_events) X(text) X(tail) X(quote) X(runre) \
-    X(skey) X(sidx) X(spath) X(num) X(word) X(keytext)
+    X(skey) X(sidx) X(spath) X(num) X(word) X(keytext) X(depth_of) X(length_of)
 
 static PyObject *
 core_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
@@ -501,38 +505,45 @@ as_limit(PyObject *o)
     return (Py_ssize_t)v;
 }
 
-/* -- the state's invariants, checked once per feed() ----------------------------------------- */
+/* -- the state's invariants ------------------------------------------------------------------- */
 
+/* The fields the C code reads with unchecked macros must hold what the Python code puts there;
+   only a caller writing private attributes could break that, and it gets a SystemError rather
+   than a crash. The State's fields are checked on entry to feed() (and after each Python step),
+   a frame whenever the C code takes it from the stack. */
 static int
 check_core(CoreObject *self)
 {
-    if (!PyList_CheckExact(self->stack))
-        return corrupt("_stack");
-    Py_ssize_t n = PyList_GET_SIZE(self->stack);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        FrameObject *f = (FrameObject *)PyList_GET_ITEM(self->stack, i);
-        if (!Py_IS_TYPE(f, &FrameType))
-            return corrupt("_stack");
-        if (!(f->obj ? PyDict_CheckExact(f->c) : PyList_CheckExact(f->c)) ||
-            !PyList_CheckExact(f->idx) || !PyTuple_CheckExact(f->path) ||
-            !PyUnicode_CheckExact(f->key) || !PyUnicode_CheckExact(f->ckey) ||
-            !PyUnicode_CheckExact(f->name))
-            return corrupt("_stack");
-    }
-    if (!PyUnicode_CheckExact(self->text) || !PyUnicode_CheckExact(self->held) ||
-        !PyUnicode_CheckExact(self->recent) || !PyUnicode_CheckExact(self->skey) ||
-        !PyUnicode_CheckExact(self->num) || !PyUnicode_CheckExact(self->word) ||
-        !PyUnicode_CheckExact(self->keytext) || !PyUnicode_CheckExact(self->quote))
-        return corrupt("text fields");
-    if (!PyList_CheckExact(self->sidx) || !PyTuple_CheckExact(self->spath) ||
-        !PyList_CheckExact(self->tail) || !PyList_CheckExact(self->held_events) ||
-        !PyDict_CheckExact(self->segs) || !PyDict_CheckExact(self->literals) ||
-        !PyList_CheckExact(self->events_now))
+    if (!PyList_CheckExact(self->stack) || !PyUnicode_CheckExact(self->text) ||
+        !PyUnicode_CheckExact(self->held) || !PyUnicode_CheckExact(self->recent) ||
+        !PyUnicode_CheckExact(self->skey) || !PyUnicode_CheckExact(self->num) ||
+        !PyUnicode_CheckExact(self->word) || !PyUnicode_CheckExact(self->keytext) ||
+        !PyUnicode_CheckExact(self->quote) || !PyList_CheckExact(self->sidx) ||
+        !PyTuple_CheckExact(self->spath) || !PyList_CheckExact(self->tail) ||
+        !PyList_CheckExact(self->held_events) || !PyDict_CheckExact(self->segs) ||
+        !PyDict_CheckExact(self->literals) || !PyList_CheckExact(self->events_now) ||
+        (self->template_ != Py_None && !PyDict_CheckExact(self->template_)))
         return corrupt("fields");
-    if (self->template_ != Py_None && !PyDict_CheckExact(self->template_))
-        return corrupt("_template");
     return 0;
 }
+
+static inline FrameObject *
+valid_frame(PyObject *item)
+{
+    FrameObject *f = (FrameObject *)item;
+    if (Py_IS_TYPE(item, &FrameType) &&
+        (f->obj ? PyDict_CheckExact(f->c) : PyList_CheckExact(f->c)) &&
+        PyList_CheckExact(f->idx) && PyTuple_CheckExact(f->path) &&
+        PyUnicode_CheckExact(f->key) && PyUnicode_CheckExact(f->ckey) &&
+        PyUnicode_CheckExact(f->name))
+        return f;
+    corrupt("_stack");
+    return NULL;
+}
+
+/* stack[i], checked (NULL: an error is set) */
+#define FRAME(stack, i) valid_frame(PyList_GET_ITEM((stack), (i)))
+#define TOP(stack) FRAME((stack), PyList_GET_SIZE(stack) - 1)
 
 /* -- events ---------------------------------------------------------------------------------- */
 
@@ -612,7 +623,9 @@ release(CoreObject *self)
                 own++;
         }
         for (j = 0; j < n; j++) {
-            f = (FrameObject *)PyList_GET_ITEM(stack, j);
+            f = FRAME(stack, j);
+            if (f == NULL)
+                return -1;
             if (!f->attached)
                 return 0; /* nothing from here down is in the document yet */
             if (Py_REFCNT(f->c) > own + (self->slot == f->c))
@@ -624,7 +637,9 @@ release(CoreObject *self)
             return 0; /* nobody else holds any of them: change them in place */
     }
     else {
-        f = n ? (FrameObject *)PyList_GET_ITEM(stack, 0) : NULL;
+        f = n ? FRAME(stack, 0) : NULL;
+        if (n && f == NULL)
+            return -1;
     }
     SET(self->slot, Py_NewRef(Py_None)); /* the fast path's reference goes stale */
     SET(self->template_, Py_NewRef(Py_None));
@@ -649,7 +664,9 @@ release(CoreObject *self)
         }
         parent = f;
         j++;
-        f = j < n ? (FrameObject *)PyList_GET_ITEM(stack, j) : NULL;
+        f = j < n ? FRAME(stack, j) : NULL;
+        if (j < n && f == NULL)
+            goto error;
     }
     if (self->root != old) {
         PyObject *events = self->events_now;
@@ -679,13 +696,19 @@ attach(CoreObject *self)
         return -1;
     PyObject *stack = self->stack;
     Py_ssize_t n = PyList_GET_SIZE(stack), i = n - 1;
-    while (i > 0 && !((FrameObject *)PyList_GET_ITEM(stack, i - 1))->attached)
-        i--;
+    for (; i > 0; i--) {
+        FrameObject *below = FRAME(stack, i - 1);
+        if (below == NULL)
+            return -1;
+        if (below->attached)
+            break;
+    }
     if (i < 1)
         i = 1; /* the root never waits */
     for (Py_ssize_t j = i; j < n; j++) {
-        FrameObject *f = (FrameObject *)PyList_GET_ITEM(stack, j);
-        FrameObject *parent = (FrameObject *)PyList_GET_ITEM(stack, j - 1);
+        FrameObject *f = FRAME(stack, j), *parent = FRAME(stack, j - 1);
+        if (f == NULL || parent == NULL)
+            return -1;
         if (parent->obj ? PyDict_SetItem(parent->c, parent->name, f->c)
                         : PyList_Append(parent->c, f->c))
             return -1;
@@ -1086,14 +1109,14 @@ typedef struct {
     Py_ssize_t max_depth, max_number_length;
 } Ctx;
 
-#define TOP(stack) ((FrameObject *)PyList_GET_ITEM((stack), PyList_GET_SIZE(stack) - 1))
-
 /* FastLoop's closer and Machine._close_container in a container: pop it, its done event */
 static int
 close_container(CoreObject *self, Ctx *x, int check_attached)
 {
     PyObject *stack = self->stack;
     FrameObject *top = TOP(stack);
+    if (top == NULL)
+        return -1;
     if (check_attached && !top->attached && attach(self))
         return -1;
     Py_INCREF(top);
@@ -1135,11 +1158,11 @@ string_piece(CoreObject *self, FrameObject *top, PyObject *events, PyObject *pie
    double-quoted string that goes on past its escapes, a number or literal not complete in
    the buffer (its state begins), ']' closing an array. */
 static Py_ssize_t
-value_step(CoreObject *self, Ctx *x, Py_ssize_t pos, Py_UCS4 c, Py_ssize_t *state)
+value_step(CoreObject *self, FrameObject *top, Ctx *x, Py_ssize_t pos, Py_UCS4 c,
+           Py_ssize_t *state)
 {
     int kind = x->kind;
     const void *data = x->data;
-    FrameObject *top = TOP(self->stack);
     if (c == '"') {
         PyObject *key, *idx, *path;
         if (where(self, top, &key, &idx, &path))
@@ -1180,7 +1203,7 @@ value_step(CoreObject *self, Ctx *x, Py_ssize_t pos, Py_UCS4 c, Py_ssize_t *stat
 
 /* Machine._string for a double-quoted string in a container */
 static Py_ssize_t
-string_step(CoreObject *self, Ctx *x, Py_ssize_t pos, Py_ssize_t *state)
+string_step(CoreObject *self, FrameObject *top, Ctx *x, Py_ssize_t pos, Py_ssize_t *state)
 {
     if (PyList_GET_SIZE(self->tail) || PyUnicode_GET_LENGTH(self->text) >= LONG)
         return HAND_BACK; /* batched deltas of a very long string */
@@ -1192,7 +1215,7 @@ string_step(CoreObject *self, Ctx *x, Py_ssize_t pos, Py_ssize_t *state)
     PyObject *piece = decode(x->buf, x->kind, x->data, pos, end, esc);
     if (piece == NULL)
         return -1;
-    int bad = string_piece(self, TOP(self->stack), x->events, piece, outcome == S_CLOSED);
+    int bad = string_piece(self, top, x->events, piece, outcome == S_CLOSED);
     Py_DECREF(piece);
     if (bad)
         return -1;
@@ -1204,7 +1227,7 @@ string_step(CoreObject *self, Ctx *x, Py_ssize_t pos, Py_ssize_t *state)
 
 /* Machine._key_string for a double-quoted key */
 static Py_ssize_t
-key_step(CoreObject *self, Ctx *x, Py_ssize_t pos, Py_ssize_t *state)
+key_step(CoreObject *self, FrameObject *top, Ctx *x, Py_ssize_t pos, Py_ssize_t *state)
 {
     Py_ssize_t end;
     int esc;
@@ -1221,7 +1244,6 @@ key_step(CoreObject *self, Ctx *x, Py_ssize_t pos, Py_ssize_t *state)
     SET(self->keytext, keytext);
     if (outcome == S_MORE)
         return end;
-    FrameObject *top = TOP(self->stack);
     SET(top->name, Py_NewRef(keytext));
     *state = COLON;
     return end + 1;
@@ -1229,7 +1251,7 @@ key_step(CoreObject *self, Ctx *x, Py_ssize_t pos, Py_ssize_t *state)
 
 /* Machine._number in a container */
 static Py_ssize_t
-number_step(CoreObject *self, Ctx *x, Py_ssize_t pos, Py_ssize_t *state)
+number_step(CoreObject *self, FrameObject *top, Ctx *x, Py_ssize_t pos, Py_ssize_t *state)
 {
     Py_ssize_t start = pos, st = self->nst;
     int outcome = scan_number(x->kind, x->data, x->n, &pos, &st, !x->strict);
@@ -1256,7 +1278,7 @@ number_step(CoreObject *self, Ctx *x, Py_ssize_t pos, Py_ssize_t *state)
     }
     self->nst = st;
     SET(self->num, num);
-    int bad = scalar(self, TOP(self->stack), x->events, v);
+    int bad = scalar(self, top, x->events, v);
     Py_DECREF(v);
     if (bad)
         return -1;
@@ -1279,7 +1301,7 @@ literal_prefix(PyObject *literals, PyObject *word)
 
 /* Machine._literal in a container */
 static Py_ssize_t
-word_step(CoreObject *self, Ctx *x, Py_ssize_t pos, Py_ssize_t *state)
+word_step(CoreObject *self, FrameObject *top, Ctx *x, Py_ssize_t pos, Py_ssize_t *state)
 {
     int kind = x->kind;
     const void *data = x->data;
@@ -1308,7 +1330,7 @@ word_step(CoreObject *self, Ctx *x, Py_ssize_t pos, Py_ssize_t *state)
     }
     Py_INCREF(v);
     SET(self->word, word);
-    int bad = scalar(self, TOP(self->stack), x->events, v);
+    int bad = scalar(self, top, x->events, v);
     Py_DECREF(v);
     if (bad)
         return -1;
@@ -1383,6 +1405,8 @@ loop(CoreObject *self, Ctx *x, Py_ssize_t pos)
         PyObject *stack = self->stack;
         if (PyList_GET_SIZE(stack)) {
             FrameObject *top = TOP(stack);
+            if (top == NULL)
+                goto error;
             if (state == AFTER) {
                 if (top->obj) {
                     /* ', "key":' in one go (the regex of State._members), then the value */
@@ -1661,7 +1685,7 @@ loop(CoreObject *self, Ctx *x, Py_ssize_t pos)
                     continue;
                 }
                 /* beyond FastLoop: Machine._value's steps the C path takes */
-                Py_ssize_t p = value_step(self, x, pos, c, &state);
+                Py_ssize_t p = value_step(self, top, x, pos, c, &state);
                 if (p == -1)
                     goto error;
                 if (p != HAND_BACK) {
@@ -1695,8 +1719,8 @@ loop(CoreObject *self, Ctx *x, Py_ssize_t pos)
                     state = AFTER;
                     continue;
                 }
-                Py_ssize_t p = state == STRING ? string_step(self, x, pos, &state)
-                                               : key_step(self, x, pos, &state);
+                Py_ssize_t p = state == STRING ? string_step(self, top, x, pos, &state)
+                                               : key_step(self, top, x, pos, &state);
                 if (p == -1)
                     goto error;
                 if (p != HAND_BACK) {
@@ -1711,8 +1735,8 @@ loop(CoreObject *self, Ctx *x, Py_ssize_t pos)
                 }
             }
             else if (state == NUMBER || state == WORD) {
-                Py_ssize_t p = state == NUMBER ? number_step(self, x, pos, &state)
-                                               : word_step(self, x, pos, &state);
+                Py_ssize_t p = state == NUMBER ? number_step(self, top, x, pos, &state)
+                                               : word_step(self, top, x, pos, &state);
                 if (p == -1)
                     goto error;
                 if (p != HAND_BACK) {
@@ -1775,6 +1799,8 @@ fast_setup(CoreObject *self)
     PyObject *stack = self->stack;
     if (PyList_GET_SIZE(stack)) {
         FrameObject *f = TOP(stack);
+        if (f == NULL)
+            return -1;
         SET(self->slot, Py_NewRef(f->c));
         SET(self->slot_key, f->obj ? Py_NewRef(f->name) : PyLong_FromLong(-1));
     }
@@ -1804,6 +1830,53 @@ fast_setup(CoreObject *self)
 
 #define NOT_TAKEN Py_NotImplemented
 
+/* no closing quote, backslash or newline (strict: no control character either): the test of
+   feed()'s fast path */
+#define PLAIN_TEXT(T)                                                                        \
+    {                                                                                        \
+        const T *p = (const T *)data;                                                        \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                 \
+            Py_UCS4 c = p[i];                                                                \
+            if (c == q || c == '\\' || c == '\n' || (strict && (c < 0x20 || c == '"')))      \
+                return 0;                                                                    \
+        }                                                                                    \
+        return 1;                                                                            \
+    }
+
+static int
+plain_text(int kind, const void *data, Py_ssize_t n, Py_UCS4 q, int strict)
+{
+    if (kind == PyUnicode_1BYTE_KIND)
+        PLAIN_TEXT(Py_UCS1)
+    if (kind == PyUnicode_2BYTE_KIND)
+        PLAIN_TEXT(Py_UCS2)
+    PLAIN_TEXT(Py_UCS4)
+}
+
+/* how many newlines buf[0:pos] has, and where the last one is */
+static Py_ssize_t
+newlines(int kind, const void *data, Py_ssize_t pos, Py_ssize_t *last)
+{
+    Py_ssize_t count = 0;
+    *last = -1;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *p = (const Py_UCS1 *)data, *at = p, *end = p + pos;
+        while ((at = memchr(at, '\n', (size_t)(end - at))) != NULL) {
+            count++;
+            *last = at - p;
+            at++;
+        }
+        return count;
+    }
+    for (Py_ssize_t i = 0; i < pos; i++) {
+        if (RD(i) == '\n') {
+            count++;
+            *last = i;
+        }
+    }
+    return count;
+}
+
 /* Parser.feed's fast path: the chunk lies wholly inside the open string (NOT_TAKEN: it does
    not, nothing changed) */
 static PyObject *
@@ -1813,13 +1886,8 @@ fast_path(CoreObject *self, PyObject *chunk)
     if (n == 0 || PyUnicode_GET_LENGTH(self->quote) != 1)
         return NOT_TAKEN;
     Py_UCS4 q = PyUnicode_READ_CHAR(self->quote, 0);
-    int kind = PyUnicode_KIND(chunk), strict = self->strict;
-    const void *data = PyUnicode_DATA(chunk);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 c = RD(i);
-        if (c == q || c == '\\' || c == '\n' || (strict && (c < 0x20 || c == '"')))
-            return NOT_TAKEN;
-    }
+    if (!plain_text(PyUnicode_KIND(chunk), PyUnicode_DATA(chunk), n, q, self->strict))
+        return NOT_TAKEN;
     self->base += n;
     PyObject *value = PyUnicode_Concat(self->text, chunk);
     if (value == NULL)
@@ -1934,8 +2002,14 @@ feed_text(CoreObject *self, PyObject *buf)
     x.n = PyUnicode_GET_LENGTH(buf);
     x.events = events;
     x.strict = self->strict;
-    x.max_depth = as_limit(self->max_depth);
-    x.max_number_length = as_limit(self->max_number_length);
+    if (self->depth_of != self->max_depth || self->length_of != self->max_number_length) {
+        self->limits[0] = as_limit(self->max_depth);
+        self->limits[1] = as_limit(self->max_number_length);
+        SET(self->depth_of, Py_NewRef(self->max_depth));
+        SET(self->length_of, Py_NewRef(self->max_number_length));
+    }
+    x.max_depth = self->limits[0];
+    x.max_number_length = self->limits[1];
     if (x.max_depth < 0 || x.max_number_length < 0) {
         Py_DECREF(events);
         corrupt("limits");
@@ -1981,15 +2055,7 @@ feed_text(CoreObject *self, PyObject *buf)
         goto error;
     SET(self->held, held);
     if (pos) { /* forget buf[:pos], keeping its newline count and a short tail for excerpts */
-        int kind = x.kind;
-        const void *data = x.data;
-        Py_ssize_t lines = 0, last = -1;
-        for (Py_ssize_t i = 0; i < pos; i++) {
-            if (RD(i) == '\n') {
-                lines++;
-                last = i;
-            }
-        }
+        Py_ssize_t last, lines = newlines(x.kind, x.data, pos, &last);
         if (lines) {
             self->lines += lines;
             self->last_nl = self->base + last;
@@ -2051,9 +2117,9 @@ core_feed(CoreObject *self, PyObject *chunk)
     int str = PyUnicode_CheckExact(chunk);
     if (str && READY(chunk))
         return NULL;
+    if (check_core(self))
+        return NULL;
     if (self->in_string && str) {
-        if (check_core(self))
-            return NULL;
         PyObject *r = fast_path(self, chunk);
         if (r != NOT_TAKEN)
             return r;
@@ -2063,8 +2129,6 @@ core_feed(CoreObject *self, PyObject *chunk)
         return call_method1((PyObject *)self, m_feed_python, chunk);
     if (PyUnicode_GET_LENGTH(chunk) == 0)
         return PyList_New(0);
-    if (check_core(self))
-        return NULL;
     PyObject *buf = PyUnicode_GET_LENGTH(self->held) ? PyUnicode_Concat(self->held, chunk)
                                                     : Py_NewRef(chunk);
     if (buf == NULL || READY(buf)) {

@@ -23,6 +23,7 @@ from __future__ import annotations
 import decimal
 import math
 import random
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,22 +89,29 @@ class Labels:
             if label is not None:
                 return ("same", label)
             label = self.ids[id(v)] = len(self.ids)
+            refs = sys.getrefcount(v)  # (before the label keeps it)
             self.keep.append(v)
             if depth > 200:  # deep nesting: identity only (the value is compared at the end)
-                return (t.__name__, label)
+                return (t.__name__, label, refs)
             if t is dict:
-                return ("dict", label, [(k, self.canon(x, depth + 1)) for k, x in v.items()])
-            return ("list", label, [self.canon(x, depth + 1) for x in v])
+                items = [(k, self.canon(x, depth + 1)) for k, x in v.items()]
+                return ("dict", label, refs, items)
+            return ("list", label, refs, [self.canon(x, depth + 1) for x in v])
         if t is float:
             return ("float", "nan" if math.isnan(v) else repr(v))
         if t is tuple:
-            return ("tuple", [self.canon(x, depth + 1) for x in v])
+            # a path: its reference count too (not the empty tuple's, a shared singleton)
+            refs = sys.getrefcount(v) if v else 0
+            return ("tuple", refs, [self.canon(x, depth + 1) for x in v])
         return (t.__name__, v if t in (str, int, bool, type(None)) else repr(v))
 
 
 def _events(events: Sequence[Any], labels: Labels) -> list[Any]:
+    """Each event: its reference count, then its fields in order (see :class:`Labels`)."""
     return [
-        [(k, labels.canon(v)) for k, v in e.items()] if isinstance(e, dict) else repr(e)
+        [sys.getrefcount(e), *((k, labels.canon(v)) for k, v in e.items())]
+        if isinstance(e, dict)
+        else repr(e)
         for e in events
     ]
 
@@ -141,6 +149,8 @@ def trace(
         try:
             events = parser.feed(chunks[i]) if i < len(chunks) else parser.close()
         except instant.ParseError as e:
+            # the traceback's frames (more of them in Python) hold the events: let them go
+            e.__traceback__ = e.__context__ = e.__cause__ = None
             events = e.events
             error = (
                 type(e).__name__,

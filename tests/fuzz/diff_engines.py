@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:  # for `tests`; appended: the instant first on the path is tested
+    sys.path.append(str(ROOT))
 
 from tests.engines import OPTION_SETS, POLICIES, compare  # noqa: E402
 

@@ -286,11 +286,14 @@ _Decision = bool | Callable[[Mapping[str, Any]], bool]
 class _State:
     """A DFA state: a set of trie nodes, its transitions (built on demand) and decision."""
 
-    __slots__ = ("nodes", "literals", "keys", "other", "array", "decision", "dead")
+    __slots__ = ("nodes", "tables", "keys", "other", "array", "decision", "dead")
 
     def __init__(self, nodes: frozenset[_Node]) -> None:
         self.nodes = nodes
-        self.literals = frozenset(k for n in nodes for k in n.keys)
+        # the key tables of its nodes, to ask whether a key is one of their literals (not
+        # their union: a node after '**' may know thousands of keys, and building the union
+        # for every new state made each new key cost as much as the terms)
+        self.tables = tuple(n.keys for n in nodes if n.keys)
         self.keys: dict[str, _State] = {}  # memoized transitions on the literal keys
         self.other: _State | None = None  # on any other key
         self.array: _State | None = None  # on an array level
@@ -387,8 +390,10 @@ class _Automaton:
             else:
                 nxt = state.keys.get(seg)  # type: ignore[arg-type]
                 if nxt is None:
-                    if seg in state.literals:
-                        nxt = state.keys[seg] = self.step(state, seg)
+                    for table in state.tables:
+                        if seg in table:
+                            nxt = state.keys[seg] = self.step(state, seg)
+                            break
                     else:
                         nxt = state.other
                         if nxt is None:

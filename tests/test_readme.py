@@ -101,6 +101,7 @@ BENCH_ARGS = {
     "bench_items.py": ["--quick", "--sizes", "16K"],
     "compare.py": ["--quick", "--sizes", "1K", "--only", "instant Parser()"],
     "bench_relay.py": ["--sizes", "1K,2K"],
+    "bench_snapshots.py": ["--rows", "100KB-64,whole-20k-keys", "--runs", "1", "--timeout", "60"],
 }
 
 
@@ -194,6 +195,7 @@ def test_readme_shell_line(command: str, tmp_path: Path) -> None:
     bench = re.fullmatch(r"python3 benchmarks/(\w+\.py)(.*)", command)
     if bench:
         args = [a for a in bench.group(2).split() if a != "--quick"]
+        assert bench.group(1) in BENCH_ARGS, f"give {bench.group(1)} a small run in BENCH_ARGS"
         run = subprocess.run(
             [
                 sys.executable,

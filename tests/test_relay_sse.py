@@ -308,7 +308,9 @@ def test_a_held_item_is_sent_when_the_interval_ends_even_if_the_source_is_silent
         assert released.wait(WAIT), "throttle held the deltas while the source was silent"
         yield from parser.feed('"}')
 
-    out = throttle(events(), interval=0.01)
+    # long enough for the two deltas to meet even on a loaded machine; the silence after them
+    # is ended by the interval, not by the source
+    out = throttle(events(), interval=0.5)
     first = next(out)
     assert (first["event"], first["delta"], first["value"]) == ("delta", "xy", "xy")
     released.set()
@@ -343,7 +345,7 @@ def test_async_throttle_flushes_on_time_and_before_an_error() -> None:
             yield "c"
             raise RuntimeError("stop")
 
-        out = throttle(pieces(), interval=0.01)
+        out = throttle(pieces(), interval=0.5)  # "a" and "b" meet even on a loaded machine
         first = [await out.__anext__()]
         go.set()
         rest: list[Any] = []

@@ -745,3 +745,64 @@ def test_selection_equals_brute_force_filter(
     expected = [e for e in full if brute_force(terms, e)]
     assert selected == expected
     assert instant.compile_selector(expr).filter(full) == expected
+
+
+# Many '**' terms: they share the node after '**', which then knows every term's key. A new
+# key costs no more than a few terms do (benchmarks/bench_selector.py, (d)); the decisions
+# are the brute force's, also once the automaton has started afresh (its state limit is made
+# small here so that a few hundred keys cross it many times).
+
+DOUBLE_STAR_SHAPES = ["**.k{i}", "**.k{i}.**", "**.k{i}.**.v", "a.**.k{i}", "**.[].k{i}?{j}"]
+
+
+def _event(path: tuple[Any, ...], kind: str = "done") -> dict[str, Any]:
+    key = ".".join("[]" if isinstance(s, int) else s for s in path)
+    return {
+        "key": key,
+        "path": path,
+        "event": kind,
+        "indexes": [s for s in path if isinstance(s, int)],
+    }
+
+
+def _term(text: str) -> Term:
+    """A generated term as data (its segments are bare keys, '[]' or '**'; one index spec)."""
+    body, _, spec = text.partition("?")
+    segments = [s if s in ("**", "[]") else ("key", s) for s in body.split(".")]
+    return Term(segments, None, [{int(spec)}] if spec else [])
+
+
+@pytest.mark.parametrize("shape", DOUBLE_STAR_SHAPES)
+def test_many_double_star_terms_decide_as_the_brute_force(
+    shape: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from instant import selector as selector_module
+
+    monkeypatch.setattr(selector_module, "_STATE_LIMIT", 16)
+    texts = [shape.format(i=i, j=i % 3) for i in range(300)]
+    terms = [_term(t) for t in texts]
+    by_key: dict[str, list[Term]] = {}
+    for term in terms:
+        for seg in term.segments:
+            if isinstance(seg, tuple) and seg[1].startswith("k"):
+                by_key.setdefault(seg[1], []).append(term)
+    # a fresh expression (compile_selector caches by expression, with the old limit)
+    sel = instant.compile_selector("&".join(texts) + f"&never_{DOUBLE_STAR_SHAPES.index(shape)}")
+    rng = random.Random(shape)
+    pool = [f"k{rng.randrange(400)}" for _ in range(50)] + ["k0", "k1", "k2"] * 5 + ["b", "x"]
+    events = []
+    for _ in range(600):
+        path = tuple(
+            rng.randrange(3) if rng.random() < 0.2 else rng.choice(pool)
+            for _ in range(rng.randint(1, 5))
+        )
+        path = ("a", *path) if rng.random() < 0.3 else path
+        events.append(_event((*path, "v") if rng.random() < 0.3 else path))
+    for event in events:
+        # only the terms that name a key of the path can match it (or the literal "a"/"v")
+        named = {s for s in event["path"] if isinstance(s, str)}
+        candidates = [t for k in named for t in by_key.get(k, [])]
+        expected = brute_force(candidates, event)
+        assert sel.matches(event) is expected, (shape, event["path"])
+    assert sel.filter(events) == [e for e in events if sel.matches(e)]
+    assert 10 < sum(map(sel.matches, events)) < len(events) - 10  # both decisions, often

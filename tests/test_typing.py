@@ -110,7 +110,7 @@ def minutes(p: PartialStop) -> int:
 PLUGIN = """
 from __future__ import annotations
 
-from typing import reveal_type
+from typing_extensions import reveal_type
 
 import instant
 from tests.typed_models import Settings, Stops, Trip

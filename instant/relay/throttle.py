@@ -115,75 +115,76 @@ def throttle(
     return _throttle(items, interval)  # type: ignore[arg-type]
 
 
+class _Holder:
+    """The throttle without I/O: items and timeouts in, what to send out (the two loops
+    below only read the source, each with its own timed reader)."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.held: list[Any] = []
+        self.key: tuple[Any, ...] | None = None
+        self.deadline = 0.0
+
+    def timeout(self) -> float | None:
+        """How long the reader may wait for the next item (``None``: as long as it takes)."""
+        return max(0.0, self.deadline - time.monotonic()) if self.held else None
+
+    def flush(self) -> list[Any]:
+        """Send what is held (the interval is up, the source ended or failed)."""
+        if not self.held:
+            return []
+        out, self.held = merge(self.held), []
+        return [out]
+
+    def push(self, item: Any) -> list[Any]:
+        """One item from the source: what to send now (possibly nothing: it is held)."""
+        new = merge_key(item)
+        if self.held and new is not None and new == self.key:
+            self.held.append(item)
+            return []
+        out = self.flush()
+        if new is None:
+            out.append(item)
+        else:
+            self.held, self.key = [item], new
+            self.deadline = time.monotonic() + self.interval
+        return out
+
+
 def _throttle(items: Iterable[Any], interval: float) -> Iterator[Any]:
     reader = ThreadReader(items)
-    held: list[Any] = []
-    key: tuple[Any, ...] | None = None
-    deadline = 0.0
+    holder = _Holder(interval)
     try:
         while True:
-            timeout = max(0.0, deadline - time.monotonic()) if held else None
             try:
-                kind, item = reader.get(timeout)
+                kind, item = reader.get(holder.timeout())
             except Exception:
-                if held:
-                    yield merge(held)
+                yield from holder.flush()
                 raise
-            if kind == TIMEOUT:
-                out, held = merge(held), []
-                yield out
-                continue
             if kind == END:
                 break
-            new = merge_key(item)
-            if held and new is not None and new == key:
-                held.append(item)
-                continue
-            if held:
-                out, held = merge(held), []
-                yield out
-            if new is None:
-                yield item
-            else:
-                held, key, deadline = [item], new, time.monotonic() + interval
+            yield from holder.flush() if kind == TIMEOUT else holder.push(item)
     finally:
         reader.close()
-    if held:
-        yield merge(held)
+    yield from holder.flush()
 
 
 async def _athrottle(items: AsyncIterable[Any], interval: float) -> AsyncIterator[Any]:
     reader = TaskReader(items)
-    held: list[Any] = []
-    key: tuple[Any, ...] | None = None
-    deadline = 0.0
+    holder = _Holder(interval)
     try:
         while True:
-            timeout = max(0.0, deadline - time.monotonic()) if held else None
             try:
-                kind, item = await reader.get(timeout)
+                kind, item = await reader.get(holder.timeout())
             except Exception:
-                if held:
-                    yield merge(held)
+                for out in holder.flush():
+                    yield out
                 raise
-            if kind == TIMEOUT:
-                out, held = merge(held), []
-                yield out
-                continue
             if kind == END:
                 break
-            new = merge_key(item)
-            if held and new is not None and new == key:
-                held.append(item)
-                continue
-            if held:
-                out, held = merge(held), []
+            for out in holder.flush() if kind == TIMEOUT else holder.push(item):
                 yield out
-            if new is None:
-                yield item
-            else:
-                held, key, deadline = [item], new, time.monotonic() + interval
     finally:
         await reader.aclose()
-    if held:
-        yield merge(held)
+    for out in holder.flush():
+        yield out

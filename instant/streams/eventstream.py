@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from types import TracebackType
-from typing import Any, Protocol, overload
+from typing import Any, NoReturn, Protocol, overload
 
 from .._core.parser import Parser
 from ..errors import ParseError, RefusalError
 from ..events import Event
 from ..options import ParserOptions, Unpack, check
-from ._pump import Source, apump, chunks_of, pump
+from ._pump import Source, Step, Stop, apump, chunks_of, pump
 from .parser import StreamParser, ToolCall
 from .until import Gate, UntilSpec, plan
 from .wire import Wire
@@ -43,6 +43,8 @@ class EventDriver:
         self.core = core
         self.gate = gate
         self.stopped = False
+        # the pump's per-chunk call (see _pump); with a gate, feed() says what happened
+        self.step: Step[Event] | None = None if gate is not None else core.stepper(_stop_at)
 
     def begin(self) -> list[Event]:
         return []
@@ -53,8 +55,7 @@ class EventDriver:
             try:
                 return self.core.feed(chunk), None
             except ParseError as err:
-                events, err.events = err.events, []
-                return events, err
+                return _handed_over(err)
         try:
             events = gate(self.core.feed(chunk))
         except ParseError as err:
@@ -79,6 +80,17 @@ class EventDriver:
 
     def fail(self, exc: BaseException) -> list[Event]:
         return []
+
+
+def _handed_over(err: ParseError) -> tuple[list[Event], ParseError]:
+    """The events the failing call produced, to hand out before ``err`` (which keeps none)."""
+    events, err.events = err.events, []
+    return events, err
+
+
+def _stop_at(err: ParseError) -> NoReturn:
+    """A step's error: hand out the events the failing call produced, then raise ``err``."""
+    raise Stop(*_handed_over(err))
 
 
 class _Stoppable(Protocol):

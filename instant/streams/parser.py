@@ -11,8 +11,9 @@ an SDK chunk costs reading its shape once (:mod:`.chunks`).
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from .._core.parser import Parser
 from ..errors import ParseError, RefusalError, _add_note
@@ -108,7 +109,7 @@ class StreamParser:
     def feed(self, chunk: Any) -> list[Event]:
         """Events for one raw chunk. Raises ParseError (with ``.events``) on bad input."""
         self.last_chunk = chunk
-        if chunk.__class__ is str and self._wire is None:  # the common case, kept short
+        if chunk.__class__ is str and self._wire is None:  # the common case (see stepper())
             self.chunk_text = chunk
             if not chunk:
                 return []
@@ -126,6 +127,35 @@ class StreamParser:
         if self.chunk_text:
             self._text.append(self.chunk_text)
         return events
+
+    def stepper(self, on_error: Callable[[ParseError], NoReturn]) -> Callable[[Any], list[Event]]:
+        """:meth:`feed` as one function for a pump's loop (see :mod:`._pump`), which calls
+        ``on_error(err)`` (it raises) for a ``ParseError``.
+
+        A text chunk, once the wire is known to be the reply itself, goes straight to the
+        reply's parser from this function: the common chunk costs one call besides the
+        parser's. It does not keep :attr:`chunk_text` and :attr:`last_chunk` (a driver that
+        reads them calls :meth:`feed`).
+        """
+        parser_feed = self.parser.feed
+        texts = self._text
+        feed = self.feed
+
+        def step(chunk: Any) -> list[Event]:
+            if chunk.__class__ is str and self._wire is None:  # feed()'s fast path
+                if not chunk:  # (the parser would refuse one inside a UTF-8 sequence)
+                    return []
+                texts.append(chunk)
+                try:
+                    return parser_feed(chunk)
+                except ParseError as err:
+                    on_error(err)
+            try:
+                return feed(chunk)
+            except ParseError as err:
+                on_error(err)
+
+        return step
 
     def _read(self, chunk: Any, events: list[Event], texts: list[str]) -> None:
         """Feed the pieces of one chunk (text, an SDK object, a decoded event)."""

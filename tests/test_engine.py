@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -208,7 +209,7 @@ ASAN_CHECK = (
 def test_the_differential_run_is_clean_under_address_sanitizer(tmp_path: Path) -> None:
     """The extension built with -fsanitize=address (ASan preloaded into this uninstrumented
     Python, whose allocator is off: PYTHONMALLOC=malloc, so every object freed is seen) runs
-    the differential suite, 4,000 random inputs included."""
+    the differential suite (1,000 of its 4,000 random inputs: the run is ~3x slower)."""
     libasan = _libasan()
     tree = tmp_path / "asan"
     tree.mkdir()
@@ -216,7 +217,9 @@ def test_the_differential_run_is_clean_under_address_sanitizer(tmp_path: Path) -
         REPO / "instant", tree / "instant", ignore=shutil.ignore_patterns("*.so", "__pycache__")
     )
     shutil.copytree(REPO / "tests", tree / "tests", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(REPO / "benchmarks", tree / "benchmarks", ignore=shutil.ignore_patterns("results"))
+    shutil.copytree(
+        REPO / "benchmarks", tree / "benchmarks", ignore=shutil.ignore_patterns("results")
+    )
     shutil.copy2(REPO / "pyproject.toml", tree / "pyproject.toml")
     if (REPO / "grammar").is_dir():
         shutil.copytree(REPO / "grammar", tree / "grammar")
@@ -257,8 +260,19 @@ def test_the_differential_run_is_clean_under_address_sanitizer(tmp_path: Path) -
     )
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr  # this build, not another
     suite = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-         "tests/test_engine_diff.py", "-k", "not random_inputs_of_any_seed"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-x",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_engine_diff.py",
+            "-k",
+            "not random_inputs_of_any_seed and not random_inputs[1 and not random_inputs[2"
+            " and not random_inputs[3",
+        ],
         cwd=tree,
         env=env,
         capture_output=True,
@@ -267,6 +281,8 @@ def test_the_differential_run_is_clean_under_address_sanitizer(tmp_path: Path) -
     )
     assert suite.returncode == 0, (suite.stdout + suite.stderr)[-5000:]
     assert "AddressSanitizer" not in suite.stdout + suite.stderr
+    ran = re.search(r"(\d+) passed", suite.stdout)
+    assert ran and int(ran.group(1)) > 500, suite.stdout[-2000:]  # the suite ran, not a sliver
 
 
 @pytest.mark.c_engine

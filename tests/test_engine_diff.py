@@ -266,7 +266,9 @@ def test_what_follows_the_document_reaches_the_ignored_hook_the_same() -> None:
         traces = {}
         for name, cls in engines().items():
 
-            def make(cls: Any = cls, name: str = name, **options: Any) -> Any:
+            def make(
+                cls: Any = cls, name: str = name, seen: dict[str, list[str]] = seen, **options: Any
+            ) -> Any:
                 parser = cls(**options)
                 parser._on_ignored = seen.setdefault(name, []).append
                 return parser

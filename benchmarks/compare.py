@@ -179,6 +179,7 @@ class Contender:
     note: str = ""
     cap_s: dict[str, float] = field(default_factory=dict)  # per chunking, over --cap-s
     pure_python: bool = False
+    child: bool = False  # measured in a subprocess with INSTANT_PURE_PYTHON=1 (see main)
 
 
 def _reparse(
@@ -554,15 +555,41 @@ def bound_contenders() -> list[Contender]:
     return out
 
 
+# The pure-Python engine, beside the C one: ``instant.ENGINE`` is decided at import, so these
+# rows are the same loops run by a child ``compare.py`` with ``INSTANT_PURE_PYTHON=1`` (same
+# documents, chunks, clock and budget); the parent renames the child's rows with this suffix.
+PYTHON_ROWS = ("instant Parser()", "instant Parser(): whole text in one feed")
+PYTHON_SUFFIX = " [python engine]"
+
+
+def python_engine_contenders(kind: str) -> list[Contender]:
+    if instant.ENGINE != "c":
+        return []  # the rows above are the Python engine already
+    return [
+        Contender(
+            name + PYTHON_SUFFIX,
+            kind,
+            None,
+            note="the same loop in a subprocess with INSTANT_PURE_PYTHON=1",
+            pure_python=True,
+            child=True,
+        )
+        for name in PYTHON_ROWS
+        if ("whole text" in name) == (kind == "bound")
+    ]
+
+
 def all_contenders() -> list[Contender]:
     return (
         instant_contenders()
+        + python_engine_contenders("instant")
         + ijson_contenders()
         + json_stream_contenders()
         + [jsonriver_contender()]
         + reparse_contenders()
         + [agently_contender()]
         + bound_contenders()
+        + python_engine_contenders("bound")
     )
 
 
@@ -757,6 +784,16 @@ def render(
         f"{os.cpu_count()} CPUs; whole run {elapsed:.0f} s (wall clock)"
     )
     add(f"- command: `{meta.get('command', '')}`")
+    engine = meta.get("engine", "python")
+    add(
+        f"- instant's engine: **{engine}** (`instant.ENGINE`)"
+        + (
+            f"; the rows ending in `{PYTHON_SUFFIX.strip()}` are the same loops in a child "
+            "process with `INSTANT_PURE_PYTHON=1` (same documents, chunks, clock, budget)"
+            if engine == "c"
+            else ""
+        )
+    )
     add(
         "- documents: `docs.model_document(size, seed=0)` (1 KB: the same generator with fewer "
         'fixed fields), and a 64 KB `{"answer": "..."}` (one long string); '
@@ -875,6 +912,47 @@ def targets(results: list[Result], contenders: list[Contender], cases: list[Case
 
     def mark(ok: bool) -> str:
         return "**met**" if ok else "**MISSED**"
+
+    # 0. the C engine: <= 3x ijson's C backend per chunk at 64 and 256 KB (both chunkings),
+    # >= 300x faster than re-parsing with jiter at 64 KB; and the Python engine beside it
+    def named(start: str) -> str | None:
+        return next((c.name for c in contenders if start in c.name and not c.missing), None)
+
+    def ratios(a: str | None, b: str | None, sizes: tuple[int, ...]) -> list[tuple[float, str]]:
+        out = []
+        for case in model_docs:
+            ra, rb = (
+                by.get((a or "", case.doc, case.chunking)),
+                by.get((b or "", case.doc, case.chunking)),
+            )
+            if case.size in sizes and ra and rb and not ra.status and not rb.status:
+                out.append((ra.total_s / rb.total_s, f"{case.doc} {case.chunking}"))
+        return out
+
+    engine = "python" if named(PYTHON_SUFFIX) is None else "c"
+    if engine == "c":
+        got = ratios(inst, named("backend yajl2_c"), (64 * K, 256 * K))
+        if got:
+            lines.append(
+                "- C engine: `Parser()` (snapshots on) ≤ 3× ijson's `yajl2_c` per chunk at 64 KB "
+                "and 256 KB: "
+                + ", ".join(f"{w} {x:.2f}×" for x, w in got)
+                + f" — {mark(max(got)[0] <= 3)}"
+            )
+        got = ratios(named("jiter "), inst, (64 * K,))
+        if got:
+            lines.append(
+                "- C engine: ≥ 300× faster than re-parsing with jiter at 64 KB: "
+                + ", ".join(f"{w} {x:.0f}×" for x, w in got)
+                + f" — {mark(min(got)[0] >= 300)}"
+            )
+        got = ratios(inst + PYTHON_SUFFIX, inst, (64 * K, 256 * K))
+        if got:
+            lines.append(
+                "- the Python engine (`INSTANT_PURE_PYTHON=1`) against the C engine, `Parser()`: "
+                + ", ".join(f"{w} {x:.1f}×" for x, w in got)
+                + " the C engine's time (the targets below are the C engine's)"
+            )
 
     # 1. >= 100x faster than the re-parsers at 64 KB and above
     worst: tuple[float, str] | None = None
@@ -1058,6 +1136,34 @@ def plot(results: list[Result], contenders: list[Contender], path: Path, what: s
 # --------------------------------------------------------------------------- main
 
 
+def python_engine_results(args: argparse.Namespace, names: list[str]) -> list[Result]:
+    """The rows ``names`` (``PYTHON_ROWS`` + suffix) measured by a child ``compare.py`` with
+    ``INSTANT_PURE_PYTHON=1`` and the same settings, renamed with :data:`PYTHON_SUFFIX`."""
+    import subprocess
+    import tempfile
+
+    wanted = [n.removesuffix(PYTHON_SUFFIX) for n in names]
+    argv = [sys.executable, str(Path(__file__).resolve())]
+    argv += ["--repeat-s", str(args.repeat_s), "--long-s", str(args.long_s)]
+    argv += ["--cap-s", str(args.cap_s), "--mem-cap-s", str(args.mem_cap_s)]
+    argv += ["--quick"] * args.quick + ["--cpu"] * args.cpu
+    if args.sizes:
+        argv += ["--sizes", args.sizes]
+    print(f"the Python engine ({', '.join(wanted)}): a child process", file=sys.stderr)
+    with tempfile.TemporaryDirectory() as tmp:
+        argv += ["--only", "instant parser()", "--out", tmp]
+        env = {**os.environ, "INSTANT_PURE_PYTHON": "1"}
+        subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
+        saved = json.loads((Path(tmp) / "compare.json").read_text(encoding="utf-8"))
+    assert saved["meta"]["engine"] == "python", saved["meta"]
+    out = []
+    for r in saved["results"]:
+        if r["contender"] in wanted:
+            r["contender"] += PYTHON_SUFFIX
+            out.append(Result(**r))
+    return out
+
+
 def defaults(args: argparse.Namespace) -> None:
     global CLOCK
     if args.cpu:
@@ -1162,6 +1268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if c.missing:
             print(f"{c.name}: {c.missing}", file=sys.stderr)
             continue
+        if c.child:
+            continue  # measured below, in a subprocess
         t_c = time.perf_counter()
         for chunking in ("o200k", "1-8"):
             points: list[tuple[int, float]] = []
@@ -1212,7 +1320,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
         print(f"{c.name}: {time.perf_counter() - t_c:.1f} s", file=sys.stderr, flush=True)
 
+    children = [c.name for c in contenders if c.child and not c.missing]
+    if children:
+        results += python_engine_results(args, children)
+
     elapsed = time.perf_counter() - started
+    meta["engine"] = instant.ENGINE
     raw = [dict(vars(r)) for r in results]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "compare.json").write_text(

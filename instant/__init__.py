@@ -6,6 +6,9 @@
 ['a.[]']
 
 This module is the public face: everything in ``__all__`` (and nothing else) is the API.
+``ENGINE`` says which engine parses: ``"c"`` (the C extension, built by ``pip install`` when a
+compiler is there) or ``"python"`` (without it, or with ``INSTANT_PURE_PYTHON=1``); the events
+are the same.
 The pydantic layer (``stream_model``, ``Partial``, ...) loads on first use, so
 ``import instant`` stays cheap.
 """
@@ -13,7 +16,7 @@ The pydantic layer (``stream_model``, ``Partial``, ...) loads on first use, so
 import typing as _typing
 
 from . import _moved
-from ._core.parser import Parser
+from ._core.parser import ENGINE, Parser
 from ._version import __version__
 from .errors import (
     ParseError,
@@ -45,6 +48,7 @@ __all__ = [
     "AsyncEventStream",
     "AsyncItems",
     "Done",
+    "ENGINE",
     "Event",
     "EventStream",
     "InvalidSubtree",

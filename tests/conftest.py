@@ -10,6 +10,11 @@ Hypothesis profiles (pick one with an environment variable):
 
 Under ``CI`` (any value but empty, ``0`` or ``false``) a test that skips fails the run, and so
 does a test module whose collection skips: a skip in CI would hide a test that never ran.
+
+Engines: ``tests/run.py`` runs the suite twice, with the C engine and with
+``INSTANT_PURE_PYTHON=1``. In the second run the tests marked ``c_engine`` (they compare the two
+engines, or build and check the C one) are *deselected* -- pytest's summary counts them -- since
+there is no C engine to test; everywhere else they run, and fail if the C engine is missing.
 """
 
 from __future__ import annotations
@@ -98,7 +103,18 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         f"hypothesis profile: {_profile_name()}",
         f"JSONTestSuite: {JSONTESTSUITE} ({'present' if JSONTESTSUITE.is_dir() else 'MISSING'})",
+        f"engine: {_engine()}",
     ]
+
+
+def _engine() -> str:
+    import instant
+
+    if instant.ENGINE == "c":
+        return "c (the C extension)"
+    if pure_python_run():
+        return "python (INSTANT_PURE_PYTHON is set: tests marked c_engine are deselected)"
+    return "python (the C extension is not built: tests marked c_engine will fail)"
 
 
 # -- a test that skips in CI fails CI -----------------------------------------------------
@@ -132,3 +148,20 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
             f"{collector.nodeid} skipped under CI ({_skip_reason(report.longrepr)}): "
             "in CI every test must run"
         )
+
+
+# -- the engines ------------------------------------------------------------------------------
+
+
+def pure_python_run() -> bool:
+    """Whether this run tests the pure-Python engine (``INSTANT_PURE_PYTHON`` is set)."""
+    return os.environ.get("INSTANT_PURE_PYTHON", "") not in ("", "0")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not pure_python_run():
+        return
+    deselected = [item for item in items if item.get_closest_marker("c_engine")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("c_engine")]

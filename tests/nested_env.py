@@ -91,7 +91,8 @@ def copy_checkout(dest: Path) -> Path:
     dest.mkdir(parents=True)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(REPO / name, dest / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    # (not a C extension built in place by an editable install: a build makes its own)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", "*.pyd")
     for name in ("instant", "grammar"):
         shutil.copytree(REPO / name, dest / name, ignore=ignore)
     return dest

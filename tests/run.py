@@ -11,9 +11,13 @@ README's "The two commands"). In order, it
    Debian's ``chromium`` for the browser tests), with ``apt-get`` when it is there and we are
    root, and otherwise stops with a message naming what to install;
 3. installs this checkout with its ``test`` extra (``pip install ".[test]"``; editable again
-   if this checkout was installed editable) into the running Python;
-4. runs ``python -m pytest`` from the repository root with the arguments given, and exits with
-   pytest's status, except that "no tests collected" (status 5) is a failure (status 1).
+   if this checkout was installed editable) into the running Python, which builds the C
+   engine (``instant/_core/_speedups.c``);
+4. runs ``python -m pytest`` from the repository root with the arguments given, once per
+   engine: with the C engine, then again with ``INSTANT_PURE_PYTHON=1`` (the pure-Python
+   engine; the tests marked ``c_engine`` are deselected in that run, see tests/conftest.py).
+   With ``INSTANT_PURE_PYTHON`` already set, only that second run. It exits with the worst
+   status, "no tests collected" (status 5) counting as a failure (status 1).
 
 ``.ci/run`` runs exactly this command on every supported CPython, each in a fresh venv.
 """
@@ -46,7 +50,18 @@ class SystemNeed:
 # Debian package that provides it, and the tests that need it.
 SYSTEM_NEEDS: tuple[SystemNeed, ...] = (
     SystemNeed("/usr/bin/chromium", "chromium", "the browser tests drive a headless Chromium"),
+    SystemNeed(
+        "/usr/bin/gcc",
+        "gcc",
+        "pip builds the C engine with it, tests/test_engine.py with AddressSanitizer too",
+    ),
+    SystemNeed(
+        str(Path(sysconfig.get_paths()["include"]) / "Python.h"),
+        f"python{sys.version_info[0]}.{sys.version_info[1]}-dev",
+        "the C engine is built against this Python's headers",
+    ),
 )
+ENGINES = (("C", {}), ("pure Python", {"INSTANT_PURE_PYTHON": "1"}))
 
 
 def say(message: str) -> None:
@@ -144,12 +159,23 @@ def install_package() -> int:
 
 
 def run_pytest(args: list[str]) -> int:
-    """``python -m pytest ARGS`` from the repository root; 'no tests collected' is a failure."""
-    status = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT).returncode
-    if status == NO_TESTS_COLLECTED:
-        sys.stderr.write("tests/run.py: pytest collected no tests: that is a failure\n")
-        return 1
-    return status
+    """``python -m pytest ARGS`` from the repository root, once per engine (see above); the
+    worst status, 'no tests collected' counting as a failure."""
+    engines = ENGINES
+    if os.environ.get("INSTANT_PURE_PYTHON", "") not in ("", "0"):
+        engines = ENGINES[1:]
+    worst = 0
+    for name, env in engines:
+        say(f"pytest with the {name} engine" + (f" ({' '.join(env)}=1)" if env else ""))
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", *args], cwd=ROOT, env={**os.environ, **env}
+        )
+        status = done.returncode
+        if status == NO_TESTS_COLLECTED:
+            sys.stderr.write("tests/run.py: pytest collected no tests: that is a failure\n")
+            status = 1
+        worst = worst or status
+    return worst
 
 
 def main(args: list[str]) -> int:

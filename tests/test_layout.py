@@ -2,7 +2,9 @@
 
 * No import circle anywhere in ``instant`` (imports inside functions and ``TYPE_CHECKING``
   blocks count: the first layout hid a circle behind one), and no module imports a layer
-  above its own (the ranks below are the README's "How it works", left to right).
+  above its own (the ranks below are the README's "How it works", left to right). The C
+  extension (``_core/_speedups.c``) is a module too: its imports are the modules its source
+  names to ``PyImport_ImportModule`` (none: the Python engine hands it what it needs).
 * ``dir(instant)`` is ``__all__``; everything in ``__all__`` is importable, typed, public.
 * The first layout's module paths still import, with a ``DeprecationWarning``.
 * mypy (strict) rejects a misspelt option at every entry point, and accepts the right one.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import ast
 import importlib
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -34,6 +37,7 @@ RANKS = {
     "instant.selector": 2,
     "instant.options": 3,
     "instant.strategies": 3,
+    "instant._core._speedups": 10,
     "instant._core.scanner": 10,
     "instant._core.state": 11,
     "instant._core.bulk": 12,
@@ -59,7 +63,7 @@ FACE = "instant"  # the package itself: nothing inside it may import it
 
 def modules() -> dict[str, Path]:
     found = {}
-    for path in PACKAGE.rglob("*.py"):
+    for path in [*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.c")]:
         rel = path.relative_to(PACKAGE.parent).with_suffix("")
         parts = list(rel.parts)
         if parts[-1] == "__init__":
@@ -81,6 +85,9 @@ def imports(module: str, path: Path, known: set[str]) -> set[str]:
     """Every instant module ``module`` imports, wherever the import statement is."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     out = set()
+    if path.suffix == ".c":  # a C extension imports what it asks PyImport_ImportModule for
+        text = path.read_text(encoding="utf-8")
+        return {m for m in re.findall(r'PyImport_ImportModule\(\s*"([\w.]+)"', text) if m in known}
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
@@ -153,8 +160,15 @@ def test_the_graph_sees_imports_inside_functions() -> None:
     assert "instant.cli.demo" in g["instant.cli.main"]  # imported inside main()
 
 
+def test_the_c_extension_has_its_place_in_the_graph() -> None:
+    g = graph()
+    assert g["instant._core._speedups"] == set()  # it imports nothing of instant
+    assert "instant._core._speedups" in g["instant._core.state"]  # State derives from its Core
+
+
 def test_dir_is_the_public_api() -> None:
     assert dir(instant) == sorted(instant.__all__)
+    assert "ENGINE" in dir(instant) and instant.ENGINE in ("c", "python")
     for name in instant.__all__:
         assert not name.startswith("_") or name == "__version__"
         assert getattr(instant, name) is not None

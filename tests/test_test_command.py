@@ -154,6 +154,32 @@ def test_no_tests_collected_is_a_failure(monkeypatch: pytest.MonkeyPatch) -> Non
     assert status == 1
 
 
+def test_the_suite_runs_once_per_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the C engine, then with INSTANT_PURE_PYTHON=1; the worst status wins."""
+    seen: list[tuple[str | None, list[str]]] = []
+    statuses = iter([3, 0, 0, 0])
+
+    def fake_run(command: list[str], cwd: Path, env: dict[str, str]) -> Any:
+        seen.append((env.get("INSTANT_PURE_PYTHON"), command[3:]))
+        return subprocess.CompletedProcess(command, next(statuses))
+
+    monkeypatch.setattr(run.subprocess, "run", fake_run)
+    monkeypatch.delenv("INSTANT_PURE_PYTHON", raising=False)
+    assert run.run_pytest(["-x", "tests/test_api.py"]) == 3
+    assert seen == [(None, ["-x", "tests/test_api.py"]), ("1", ["-x", "tests/test_api.py"])]
+    seen.clear()
+    monkeypatch.setenv("INSTANT_PURE_PYTHON", "1")  # asked for: only the pure-Python run
+    assert run.run_pytest(["-q"]) == 0
+    assert seen == [("1", ["-q"])]
+
+
+def test_the_system_needs_include_a_c_compiler_and_the_python_headers() -> None:
+    paths = {need.path: need.debian for need in run.SYSTEM_NEEDS}
+    assert paths["/usr/bin/gcc"] == "gcc"
+    headers = [p for p in paths if p.endswith("/Python.h")]
+    assert headers and paths[headers[0]].startswith("python3.") and Path(headers[0]).is_file()
+
+
 # -- .ci/run: which interpreters -------------------------------------------------------------
 
 

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Callable
-from typing import Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from ..errors import ErrorKind, ParseError, TruncatedError
-from ..events import Event
+from ..events import Event, key_segment
 from ..options import check
 from ..selector import Selector, compile_selector
 from . import scanner as sc
-from .bulk import BUDGET
+from . import state
+from .bulk import BUDGET, MIN_LENGTH
 from .fastloop import FastLoop
 from .machine import merge_deltas
 from .state import (
@@ -36,6 +37,7 @@ from .state import (
     COLON,
     COMMENT,
     DOC,
+    ENGINE,
     KEY,
     KEYSTR,
     LONG,
@@ -51,7 +53,10 @@ from .state import (
     WORD,
     Fail,
     Hold,
+    speedups,
 )
+
+__all__ = ["ENGINE", "NO_JSON", "Parser", "SelectingParser"]
 
 NO_JSON = "no JSON value found in the input"
 
@@ -73,7 +78,7 @@ class Parser(FastLoop):
         check("Parser()", options if select is None else {**options, "select": select})
         if select is not None and cls is Parser:
             cls = SelectingParser
-        return object.__new__(cls)
+        return super().__new__(cls)  # (the C engine's storage is allocated there)
 
     def __init__(
         self,
@@ -315,12 +320,7 @@ class Parser(FastLoop):
                 pos = h.pos
                 break
             except Fail as f:
-                resume = -1 if self.strict or f.fatal else self._abandon(events, buf, f)
-                if resume < 0:
-                    if self._has_root and not self._committed and not self.strict:
-                        del events[self._cand_idx :]  # a candidate's events never leak
-                    self._raise(f.message, f.pos, buf, events, f.kind)
-                pos = resume  # the search for a document goes on after the candidate
+                pos = self._resume(f, buf, events)
         self._held = held = buf[pos:]
         if pos:  # forget buf[:pos], keeping its newline count and a short tail for excerpts
             if "\n" in buf:
@@ -344,21 +344,37 @@ class Parser(FastLoop):
             and (self._committed or self._kind == DOC)
         )
         self._template = None
-        if self._has_root and not self._committed:
-            if self._commits(events):
-                self._committed = True
-                self._fallback = None
-            elif self._cand_idx == 0:  # hold the candidate's events until it commits
-                self._held_events = events
-                return []
-            else:
-                self._held_events = events[self._cand_idx :]
-                del events[self._cand_idx :]
+        if self._has_root and not self._committed and self._hold(events):
+            return []
         # the events handed out hold the document: a later change copies what they still hold
         if self.snapshots and (events or self._held_events):
             self._shared = True
         self._events_now = _NO_EVENTS
         return events
+
+    def _resume(self, f: Fail, buf: str, events: list[Event]) -> int:
+        """After ``f``: where the search for a document resumes (the candidate is dropped),
+        or the :class:`~instant.ParseError` if the failure stands."""
+        resume = -1 if self.strict or f.fatal else self._abandon(events, buf, f)
+        if resume < 0:
+            if self._has_root and not self._committed and not self.strict:
+                del events[self._cand_idx :]  # a candidate's events never leak
+            self._raise(f.message, f.pos, buf, events, f.kind)
+        return resume  # the search for a document goes on after the candidate
+
+    def _hold(self, events: list[Event]) -> bool:
+        """After a call, for a candidate not committed yet: commit it (SPEC 2) or hold its
+        events back until it does; whether none of ``events`` go out."""
+        if self._commits(events):
+            self._committed = True
+            self._fallback = None
+            return False
+        if self._cand_idx == 0:  # hold the candidate's events until it commits
+            self._held_events = events
+            return True
+        self._held_events = events[self._cand_idx :]
+        del events[self._cand_idx :]
+        return False
 
     def _commits(self, events: list[Event]) -> bool:
         """Has the uncommitted candidate become the document? (SPEC 2)
@@ -495,6 +511,12 @@ class Parser(FastLoop):
         self._state = CLOSED
         return events
 
+    if speedups is not None and not TYPE_CHECKING:
+        # The C engine: feed() is the extension's, which takes the common path in C and hands
+        # everything else to this Python feed() (see _speedups.c); the events are the same.
+        _feed_python = feed
+        feed = speedups.Core.feed
+
     def _truncated_error(self) -> TruncatedError:
         """A :class:`~instant.TruncatedError` for the reply that ``close()`` completed,
         pointing at its end (where it was cut), with the completed value attached."""
@@ -541,3 +563,25 @@ class SelectingParser(Parser):
         except ParseError as err:
             err.events = selector.filter(err.events)
             raise
+
+
+if speedups is not None:  # what the C code needs from the Python engine, handed over once
+    speedups.configure(
+        Hold=Hold,
+        Fail=Fail,
+        NO_EVENTS=_NO_EVENTS,
+        key_segment=key_segment,
+        RUN_STRICT=sc.RUN_STRICT,
+        RUN_DOUBLE=sc.RUN_DOUBLE,
+        BUDGET=BUDGET,
+        MIN_LENGTH=MIN_LENGTH,
+        LONG=LONG,
+        RELIABLE_REFCOUNTS=int(state.RELIABLE_REFCOUNTS),
+        **{
+            name: getattr(state, name)
+            for name in (
+                "START VALUE KEY COLON AFTER STRING KEYSTR NUMBER WORD BAREKEY COMMENT END "
+                "CLOSED TAIL PROSE THINK DOC TENT SCALAR NOTE"
+            ).split()
+        },
+    )

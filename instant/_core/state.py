@@ -64,15 +64,24 @@ failed (or after it, when that is itself a bracket), never inside it.
 Limits (``max_depth``, ``max_number_length``, ``max_size``) are checked where the thing
 they bound grows, and exceeding one is a fatal ``Fail`` (``kind="limit"``), never a reason
 to search the prose for another document.
+
+The engine (:data:`ENGINE`, decided once, at import): with the C extension
+(``_speedups.c``, built by ``pip install`` when a compiler is there) a State keeps its hot
+attributes in the extension's ``Core`` struct, as member descriptors under these same names
+(and :class:`Frame` is its C twin), so every layer above reads and writes them unchanged and
+``Parser.feed`` takes the common path in C; without it (or with ``INSTANT_PURE_PYTHON`` set to
+anything but ``""`` or ``"0"``) a State is a plain object and everything runs in Python.
 """
 
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import sys
 from collections.abc import Callable
-from typing import Any, Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ErrorKind, ParseError
 from ..events import Event, key_segment
@@ -112,8 +121,28 @@ class Hold(Exception):
         self.pos = pos
 
 
+def _load_speedups() -> ModuleType | None:
+    """The C extension, unless ``INSTANT_PURE_PYTHON`` asks for Python or it is not built."""
+    if os.environ.get("INSTANT_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from . import _speedups
+    except ImportError:  # not built (no compiler at install time), or built for another Python
+        return None
+    return _speedups
+
+
+speedups = _load_speedups()
+ENGINE: Literal["c", "python"] = "python" if speedups is None else "c"
+
+if TYPE_CHECKING:
+    _Storage = object
+else:
+    _Storage = object if speedups is None else speedups.Core
+
+
 class Frame:
-    """An open container on the stack."""
+    """An open container on the stack (with the C engine, ``_speedups.Frame``: the same)."""
 
     __slots__ = ("c", "obj", "key", "path", "idx", "ckey", "name", "attached")
 
@@ -139,7 +168,11 @@ class Frame:
         self.attached = attached
 
 
-class State:
+if speedups is not None and not TYPE_CHECKING:
+    Frame = speedups.Frame  # noqa: F811 - the C twin: the fields the C loop reads directly
+
+
+class State(_Storage):
     """All that a parser remembers. The layers above add behaviour, never attributes."""
 
     def __init__(

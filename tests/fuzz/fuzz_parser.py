@@ -12,7 +12,10 @@ On arbitrary bytes it checks that
   every run here does linear work, so a normal input takes milliseconds);
 * when ``json.loads`` accepts the text (without NaN/Infinity, which RFC 8259 lacks), strict mode
   gives the same value, with the same types and key order, and so does every chunking;
-* lenient mode gives the same value as strict mode on such text.
+* lenient mode gives the same value as strict mode on such text;
+* with the C engine built, the two engines agree (``tests/engines.py``: every event, error,
+  offset and value) on the input cut at its cut points, as bytes and as text, lenient, strict
+  and with several documents (``tests/fuzz/diff_engines.py`` is the long random run of that).
 
 :func:`check` is plain Python (atheris is only needed to fuzz), so every finding is kept as a
 regression input in ``tests/test_fuzz_regressions.py``, which runs :func:`check` on it.
@@ -34,6 +37,8 @@ if __name__ == "__main__":
         import instant
 else:
     import instant
+
+from tests.engines import compare  # noqa: E402  (after instant: the instrumented one)
 
 
 def _no_constants(name: str) -> Any:
@@ -94,6 +99,13 @@ def check(raw: bytes) -> None:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
+        text = None
+    if instant.ENGINE == "c":  # both engines, the same traces
+        for chunks in (split(data, cuts), *([split(text, cuts)] if text is not None else [])):
+            for options in ({}, {"strict": True}, {"multiple": True}):
+                diff = compare(chunks, options, "last")
+                assert diff is None, f"the engines differ: {diff}"
+    if text is None:
         return
     run(split(text, cuts), strict=False)
     try:

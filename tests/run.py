@@ -10,9 +10,11 @@ README's "The two commands"). In order, it
 2. installs the system packages some tests need when they are missing (:data:`SYSTEM_NEEDS`:
    Debian's ``chromium`` for the browser tests), with ``apt-get`` when it is there and we are
    root, and otherwise stops with a message naming what to install;
-3. installs this checkout with its ``test`` extra (``pip install ".[test]"``; editable again
-   if this checkout was installed editable) into the running Python, which builds the C
-   engine (``instant/_core/_speedups.c``);
+3. installs this checkout, editable, with its ``test`` extra (``pip install -e ".[test]"``)
+   into the running Python. Editable because pytest imports this checkout (the repository
+   root is on ``sys.path``), not a copy in site-packages: setuptools builds the C engine
+   (``instant/_core/_speedups.c``) beside its sources only for an editable install, and a
+   copy installed elsewhere would leave the checkout's ``instant`` without it;
 4. runs ``python -m pytest`` from the repository root with the arguments given, once per
    engine: with the C engine, then again with ``INSTANT_PURE_PYTHON=1`` (the pure-Python
    engine; the tests marked ``c_engine`` are deselected in that run, see tests/conftest.py).
@@ -24,7 +26,6 @@ README's "The two commands"). In order, it
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -130,29 +131,10 @@ def install_system_needs(needs: tuple[SystemNeed, ...] = SYSTEM_NEEDS) -> str | 
     return None
 
 
-def _installed_editable_here() -> bool:
-    """Whether this checkout is already installed in editable mode (kept editable)."""
-    from importlib import metadata
-
-    try:
-        info = metadata.distribution("instant-json").read_text("direct_url.json")
-    except metadata.PackageNotFoundError:
-        return False
-    if not info:
-        return False
-    try:
-        url = json.loads(info)
-    except ValueError:
-        return False
-    editable = bool(url.get("dir_info", {}).get("editable"))
-    return editable and url.get("url", "").rstrip("/") == ROOT.as_uri()
-
-
 def install_package() -> int:
-    """``pip install ".[test]"`` from the repository root; pip's exit status."""
-    target = [".[test]"]
-    if _installed_editable_here():
-        target = ["--editable", ".[test]"]
+    """``pip install --editable ".[test]"`` from the repository root (see step 3 above);
+    pip's exit status."""
+    target = ["--editable", ".[test]"]
     say(f"installing {' '.join(target)} into {sys.prefix} (Python {sys.version.split()[0]})")
     command = [sys.executable, "-m", "pip", "install", "--quiet", *target]
     return subprocess.run(command, cwd=ROOT).returncode

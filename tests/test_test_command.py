@@ -7,7 +7,6 @@ conftest rule runs pytest on a small test folder with and without ``CI``.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -120,30 +119,6 @@ def test_a_python_managed_by_the_system_is_refused_with_the_venv_line(
     assert "python3 -m venv .venv && . .venv/bin/activate" in message
     (tmp_path / "EXTERNALLY-MANAGED").unlink()
     assert run.check_python() is None  # pip may install here: this Python has pip
-
-
-def test_the_install_stays_editable_when_this_checkout_was_installed_editable(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from importlib import metadata
-
-    class Dist:
-        def __init__(self, info: dict[str, Any]) -> None:
-            self.info = info
-
-        def read_text(self, name: str) -> str:
-            assert name == "direct_url.json"
-            return json.dumps(self.info)
-
-    here = ROOT.as_uri()
-    for info, editable in [
-        ({"url": here, "dir_info": {"editable": True}}, True),
-        ({"url": here, "dir_info": {}}, False),
-        ({"url": "file:///elsewhere", "dir_info": {"editable": True}}, False),
-    ]:
-        dist = Dist(info)
-        monkeypatch.setattr(metadata, "distribution", lambda name, d=dist: d)
-        assert run._installed_editable_here() is editable
 
 
 def test_no_tests_collected_is_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:

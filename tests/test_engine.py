@@ -231,6 +231,7 @@ ASAN_CHECK = (
 
 
 @pytest.mark.c_engine
+@pytest.mark.sanitizer
 def test_the_differential_run_is_clean_under_address_sanitizer(tmp_path: Path) -> None:
     """The extension built with -fsanitize=address (ASan preloaded into this uninstrumented
     Python, whose allocator is off: PYTHONMALLOC=malloc, so every object freed is seen) runs

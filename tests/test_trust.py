@@ -320,3 +320,32 @@ def test_any_mix_of_prose_and_json_has_one_outcome_in_every_chunking(data: st.Da
     reference = Outcome([text], **options)
     chunks = data.draw(strategies.chunkings(text), label="chunks")
     assert Outcome(chunks, **options).key() == reference.key()
+
+
+@pytest.mark.parametrize(
+    "reply, single, multiple",
+    [
+        # a root scalar, then a fence that opens: the fenced block is the document
+        ("'quoted' ```json\n[null,null]\n```", [None, None], ["quoted", [None, None]]),
+        ("42\n```json\n[1]\n```", [1], [42, [1]]),
+        ('true```json\n{"a":1}```', {"a": 1}, [True, {"a": 1}]),
+        # ... unless the fence holds no document: then the scalar is the fallback
+        ("42 ```", 42, [42]),
+        ("42 ```json\nnot json\n```", 42, [42]),
+        # a root scalar inside a fence: the fence closing after it ends the document
+        ("```json\n42\n```\nmore [1]", 42, [42]),
+        ("```\n'x'\n``` and [1]", "x", ["x"]),
+    ],
+)
+def test_a_fence_after_a_root_scalar_closes_its_own_fence_or_opens_the_document(
+    reply: str, single: Any, multiple: list[Any]
+) -> None:
+    """Found by the relay's property test: a fence after a root scalar was taken as the
+    scalar's closing fence even when none was open, so the fenced document was lost."""
+    for chunks in chunkings(reply):
+        parser = instant.Parser()
+        for chunk in chunks:
+            parser.feed(chunk)
+        parser.close()
+        assert parser.value == single, chunks
+    assert instant.parse(reply, multiple=True) == multiple

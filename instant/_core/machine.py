@@ -252,6 +252,7 @@ class Machine(State):
         """
         if c == "\ufeff" and self._base + pos == 0:
             return pos + 1  # a byte order mark at the very start
+        fenced, self._fence = self._fence, False
         if self.strict:
             if self.expect is not None and c not in self._starts:
                 raise Fail(
@@ -267,6 +268,7 @@ class Machine(State):
             self._ctx = MID
             return pos
         self._begin(kind, events)
+        self._fenced = fenced
         return pos
 
     def _begin(self, kind: int, events: list[Event]) -> None:
@@ -276,6 +278,7 @@ class Machine(State):
         self._cand_idx = len(events)
         self._state = VALUE
         self._closer_ok = False
+        self._fenced = False
 
     def _search(self, buf: str, pos: int, events: list[Event]) -> int:
         """Skip prose up to the next place where a document may begin."""
@@ -310,6 +313,7 @@ class Machine(State):
                 if fence.end() == n:
                     raise Hold(pos)  # the language tag may go on
                 self._state = START
+                self._fence = True
                 return fence.end()
             else:
                 # a candidate: it streams at once if it opens a line or follows a colon,
@@ -362,7 +366,10 @@ class Machine(State):
                 return pos + 2
         elif c == "`":
             if buf.startswith("```", pos):
-                self._commit_tail(events)  # a closing fence: what follows it is not this document's
+                if self._fenced or self.multiple:  # its closing fence, or the next document's
+                    self._commit_tail(events)  # opening one: what follows is not this document's
+                else:  # a fence opens after it: prose ("'a' ```json\n[1]\n```" is [1]), but
+                    self._drop(events, True)  # the document if no other is found ("42 ```")
                 return pos
             if "```".startswith(buf[pos:]):
                 raise Hold(pos)

@@ -55,8 +55,9 @@ Where the document is (SPEC 2) is decided by the *candidate* being parsed, ``_ki
   ``expect="array"``) an array of numbers only: a citation ``[1]``, an interval
   ``[0, 255]`` -- becomes a ``NOTE``: never the document.
 - ``SCALAR``: a number, literal or single-quoted string that begins the reply. It is
-  the document only if nothing but blanks, complete comments, a closing fence or
-  (``multiple=True``) the next document follows it (``TAIL``).
+  the document only if nothing but blanks, complete comments, the fence it began in
+  closing or (``multiple=True``) the next document follows it (``TAIL``). A fence that
+  opens after it makes it prose, kept as the fallback.
 
 An abandoned candidate's text is prose: the search resumes at the character where it
 failed (or after it, when that is itself a bracket), never inside it.
@@ -261,6 +262,7 @@ class State(_Storage):
         self._after_comment = START
         self._block_comment = False
         self._closer_ok = False  # may the current container close here (after '[', '{', ',')
+        self._fence = False  # a fence opener was just read: a candidate beginning now is fenced
         self._doc = 0  # number of the current document
         self._values: list[Any] = []  # the values of the finished documents
         self._ctx = LINE  # what the prose before the next candidate says (LINE, ...)
@@ -277,6 +279,7 @@ class State(_Storage):
         self._has_root = False  # a candidate document has begun
         self._committed = False  # ... and has produced an event
         self._kind = DOC  # what kind of candidate it is (DOC, TENT, SCALAR)
+        self._fenced = False  # it began right after a fence opener (a fence after it closes)
         self._lists = 0  # its bottom frames known to be arrays (see Parser._key_done)
         self._bare = False  # the key awaiting its ':' is unquoted
         self._cand_idx = 0  # where its events begin in the current events list

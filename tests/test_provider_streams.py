@@ -369,7 +369,7 @@ def test_clients_configured_from_the_environment(
     server: SSEServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The README's examples make their clients with no arguments (Mistral: its server URL
-    from MISTRAL_SERVER_URL): the server picks the scenario from the request."""
+    read in MISTRAL_SERVER_URL): the server picks the scenario from the request."""
     for name, value in server.env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("GEMINI_API_KEY", raising=False)

@@ -267,18 +267,18 @@ class Machine(State):
             self._state = PROSE
             self._ctx = MID
             return pos
-        self._begin(kind, events)
-        self._fenced = fenced
+        self._begin(kind, events, fenced)
         return pos
 
-    def _begin(self, kind: int, events: list[Event]) -> None:
-        """A candidate document begins at the current position."""
+    def _begin(self, kind: int, events: list[Event], fenced: bool = False) -> None:
+        """A candidate document begins at the current position (``fenced``: right after a
+        fence opener, so that a fence after it closes it)."""
         self._has_root = True
         self._kind = kind
         self._cand_idx = len(events)
         self._state = VALUE
         self._closer_ok = False
-        self._fenced = False
+        self._fenced = fenced
 
     def _search(self, buf: str, pos: int, events: list[Event]) -> int:
         """Skip prose up to the next place where a document may begin."""

@@ -8,7 +8,8 @@ memory-safe (AddressSanitizer) and free of reference leaks.
   engine, which works.
 * The C path really takes the common steps: a document streamed in small chunks never goes
   through the Python ``feed``, and ``Machine._step`` only at the root.
-* Private state replaced by something else is a ``SystemError``, never a crash.
+* Private state of the wrong type is refused when it is set (``TypeError``), and anything else
+  left on the stack is a ``SystemError`` when the C code takes it, never a crash.
 * The differential tests (``tests/test_engine_diff.py``) run once more against the extension
   built with AddressSanitizer, and a loop over many inputs allocates nothing that stays.
 """
@@ -111,23 +112,43 @@ def test_the_c_path_takes_the_common_steps() -> None:
 @pytest.mark.c_engine
 @pytest.mark.parametrize(
     "attribute, value",
-    [("_stack", 5), ("_stack", [object()]), ("_text", 3), ("_segs", []), ("_held", None)],
+    [("_stack", 5), ("_text", 3), ("_segs", []), ("_held", None), ("_spath", [])],
 )
-def test_private_state_replaced_is_an_error_not_a_crash(attribute: str, value: Any) -> None:
+def test_private_state_of_the_wrong_type_is_refused_and_the_parser_goes_on(
+    attribute: str, value: Any
+) -> None:
     parser = instant.Parser()
     parser.feed('{"a": [1, "x')
-    setattr(parser, attribute, value)
-    with pytest.raises(SystemError, match="instant: the parser's"):
+    with pytest.raises(TypeError, match=f"instant: the parser's {attribute} must be"):
+        setattr(parser, attribute, value)
+    with pytest.raises(TypeError, match="must be"):
+        delattr(parser, attribute)
+    parser.feed('yz", {"b": 2}]}')
+    assert parser.value == {"a": [1, "xyz", {"b": 2}]}
+
+
+@pytest.mark.c_engine
+def test_something_else_on_the_stack_is_an_error_not_a_crash() -> None:
+    parser = instant.Parser()
+    parser.feed('{"a": [1, "x')
+    parser._stack.append(object())
+    with pytest.raises(SystemError, match="instant: the parser's _stack"):
         parser.feed('yz", {"b": 2}')
 
 
 @pytest.mark.c_engine
-def test_a_frame_replaced_is_an_error_not_a_crash() -> None:
+def test_a_frame_of_the_wrong_type_is_refused() -> None:
     parser = instant.Parser()
     parser.feed('{"a": [1, "x')
-    parser._stack[-1].c = {}  # an array's frame holding a dict
-    with pytest.raises(SystemError, match="instant: the parser's _stack"):
-        parser.feed('yz", {"b": 2}')
+    frame = parser._stack[-1]
+    with pytest.raises(TypeError, match="instant: a frame's c must be a list, not dict"):
+        frame.c = {}  # an array's frame holding a dict
+    with pytest.raises(TypeError, match="instant: a frame's name must be a str"):
+        frame.name = 1
+    with pytest.raises(TypeError, match=r"Frame\(c: dict if obj else list"):
+        type(frame)({}, False, "", (), [], "", True)
+    parser.feed('yz"]}')
+    assert parser.value == {"a": [1, "xyz"]}
 
 
 # -- installing -----------------------------------------------------------------------------------

@@ -99,6 +99,14 @@ frame_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OpOOOOp:Frame", names, &c, &obj, &key, &path,
                                      &idx, &ckey, &attached))
         return NULL;
+    if (!(obj ? PyDict_CheckExact(c) : PyList_CheckExact(c)) || !PyUnicode_CheckExact(key) ||
+        !PyTuple_CheckExact(path) || !PyList_CheckExact(idx) || !PyUnicode_CheckExact(ckey) ||
+        READY(key) || READY(ckey)) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "Frame(c: dict if obj else list, obj, key: str, "
+                                             "path: tuple, idx: list, ckey: str, attached)");
+        return NULL;
+    }
     FrameObject *f = (FrameObject *)type->tp_alloc(type, 0);
     if (f == NULL)
         return NULL;
@@ -171,14 +179,80 @@ frame_dealloc(FrameObject *f)
 }
 
 static PyMemberDef frame_members[] = {
-    {"c", M_OBJ, offsetof(FrameObject, c), 0, "the dict or list being built"},
     {"obj", M_BOOL, offsetof(FrameObject, obj), M_READONLY, "an object (else an array)"},
-    {"key", M_OBJ, offsetof(FrameObject, key), 0, "Agently key of the container itself"},
-    {"path", M_OBJ, offsetof(FrameObject, path), 0, "its path"},
-    {"idx", M_OBJ, offsetof(FrameObject, idx), 0, "its indexes"},
-    {"ckey", M_OBJ, offsetof(FrameObject, ckey), 0, "prefix of its members' keys"},
-    {"name", M_OBJ, offsetof(FrameObject, name), 0, "dict: the member being parsed"},
     {"attached", M_BOOL, offsetof(FrameObject, attached), 0, "in its parent yet"},
+    {NULL},
+};
+
+/* the object fields, typed when set (as the Core's are, below): the C code trusts them */
+static int
+frame_field_ok(FrameObject *f, int which, PyObject *v)
+{
+    switch (which) {
+    case 0: /* c */
+        return f->obj ? PyDict_CheckExact(v) : PyList_CheckExact(v);
+    case 2: /* path */
+        return PyTuple_CheckExact(v);
+    case 3: /* idx */
+        return PyList_CheckExact(v);
+    default: /* key, ckey, name */
+        return PyUnicode_CheckExact(v) && READY(v) == 0;
+    }
+}
+
+static PyObject **
+frame_slot(FrameObject *f, int which)
+{
+    switch (which) {
+    case 0:
+        return &f->c;
+    case 1:
+        return &f->key;
+    case 2:
+        return &f->path;
+    case 3:
+        return &f->idx;
+    case 4:
+        return &f->ckey;
+    default:
+        return &f->name;
+    }
+}
+
+static PyObject *
+frame_get(PyObject *self, void *closure)
+{
+    return Py_NewRef(*frame_slot((FrameObject *)self, (int)(intptr_t)closure));
+}
+
+static int
+frame_set(PyObject *self, PyObject *value, void *closure)
+{
+    FrameObject *f = (FrameObject *)self;
+    int which = (int)(intptr_t)closure;
+    static const char *names[] = {"c", "key", "path", "idx", "ckey", "name"};
+    static const char *types[] = {"", "a str", "a tuple", "a list", "a str", "a str"};
+    if (value == NULL || !frame_field_ok(f, which, value)) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_TypeError, "instant: a frame's %s must be %s, not %s",
+                         names[which], which ? types[which] : (f->obj ? "a dict" : "a list"),
+                         value == NULL ? "deleted" : Py_TYPE(value)->tp_name);
+        return -1;
+    }
+    PyObject **slot = frame_slot(f, which);
+    PyObject *old = *slot;
+    *slot = Py_NewRef(value);
+    Py_DECREF(old);
+    return 0;
+}
+
+static PyGetSetDef frame_getset[] = {
+    {"c", frame_get, frame_set, "the dict or list being built", (void *)0},
+    {"key", frame_get, frame_set, "Agently key of the container itself", (void *)1},
+    {"path", frame_get, frame_set, "its path", (void *)2},
+    {"idx", frame_get, frame_set, "its indexes", (void *)3},
+    {"ckey", frame_get, frame_set, "prefix of its members' keys", (void *)4},
+    {"name", frame_get, frame_set, "dict: the member being parsed", (void *)5},
     {NULL},
 };
 
@@ -193,6 +267,7 @@ static PyTypeObject FrameType = {
     .tp_traverse = (traverseproc)frame_traverse,
     .tp_clear = (inquiry)frame_clear,
     .tp_members = frame_members,
+    .tp_getset = frame_getset,
     .tp_new = frame_new,
 };
 
@@ -236,6 +311,8 @@ typedef struct {
     X(error) X(events_now) X(stack) X(root) X(held_events) X(text) X(tail) X(quote) X(runre) \
     X(skey) X(sidx) X(spath) X(num) X(word) X(keytext) X(depth_of) X(length_of)
 
+static int core_typed_init(CoreObject *self);
+
 static PyObject *
 core_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
@@ -245,6 +322,10 @@ core_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 #define INIT(f) self->f = Py_NewRef(Py_None);
     CORE_OBJECTS(INIT)
 #undef INIT
+    if (core_typed_init(self)) {
+        Py_DECREF(self);
+        return NULL;
+    }
     return (PyObject *)self;
 }
 
@@ -288,48 +369,31 @@ static PyMemberDef core_members[] = {
     OBJ("max_size", max_size),
     OBJ("_parse_float", parse_float),
     OBJ("_parse_int", parse_int),
-    OBJ("_literals", literals),
-    OBJ("_segs", segs),
     OBJ("_on_ignored", on_ignored),
     SSIZE("_bulk_budget", bulk_budget),
     BOOL("_in_string", in_string),
-    OBJ("_template", template_),
     OBJ("_slot", slot),
     OBJ("_slot_key", slot_key),
     SSIZE("_base", base),
     SSIZE("_lines", lines),
     SSIZE("_last_nl", last_nl),
-    OBJ("_recent", recent),
     SSIZE("_recent_end", recent_end),
-    OBJ("_held", held),
     OBJ("_decoder", decoder),
     OBJ("_error", error),
-    OBJ("_events_now", events_now),
     SSIZE("_state", state),
     BOOL("_closer_ok", closer_ok),
     SSIZE("_doc", doc),
-    OBJ("_stack", stack),
     OBJ("_root", root),
     BOOL("_has_root", has_root),
     BOOL("_committed", committed),
     SSIZE("_kind", kind),
     SSIZE("_cand_idx", cand_idx),
-    OBJ("_held_events", held_events),
     BOOL("_shared", shared),
-    OBJ("_text", text),
-    OBJ("_tail", tail),
     SSIZE("_tail_len", tail_len),
     BOOL("_sattached", sattached),
-    OBJ("_quote", quote),
     OBJ("_runre", runre),
-    OBJ("_skey", skey),
-    OBJ("_sidx", sidx),
-    OBJ("_spath", spath),
-    OBJ("_num", num),
     SSIZE("_nst", nst),
     SSIZE("_num_start", num_start),
-    OBJ("_word", word),
-    OBJ("_keytext", keytext),
     {NULL},
 };
 
@@ -342,6 +406,122 @@ static PyMemberDef core_members[] = {
         (field) = (value);                                                                   \
         Py_XDECREF(_old);                                                                    \
     } while (0)
+
+/* The fields the C code reads with unchecked macros have their types enforced when they are
+   set (from Python: only a caller writing private attributes could try otherwise, and gets a
+   TypeError), so feed() trusts them without looking: looking costs a cache miss per field in a
+   server where a thousand parsers take turns. */
+enum { T_LIST, T_STR, T_TUPLE, T_DICT, T_DICT_OR_NONE };
+
+typedef struct {
+    const char *name;
+    int type;
+    Py_ssize_t offset;
+} TypedField;
+
+static TypedField core_typed[] = {
+    {"_literals", T_DICT, offsetof(CoreObject, literals)},
+    {"_segs", T_DICT, offsetof(CoreObject, segs)},
+    {"_template", T_DICT_OR_NONE, offsetof(CoreObject, template_)},
+    {"_recent", T_STR, offsetof(CoreObject, recent)},
+    {"_held", T_STR, offsetof(CoreObject, held)},
+    {"_events_now", T_LIST, offsetof(CoreObject, events_now)},
+    {"_stack", T_LIST, offsetof(CoreObject, stack)},
+    {"_held_events", T_LIST, offsetof(CoreObject, held_events)},
+    {"_text", T_STR, offsetof(CoreObject, text)},
+    {"_tail", T_LIST, offsetof(CoreObject, tail)},
+    {"_quote", T_STR, offsetof(CoreObject, quote)},
+    {"_skey", T_STR, offsetof(CoreObject, skey)},
+    {"_sidx", T_LIST, offsetof(CoreObject, sidx)},
+    {"_spath", T_TUPLE, offsetof(CoreObject, spath)},
+    {"_num", T_STR, offsetof(CoreObject, num)},
+    {"_word", T_STR, offsetof(CoreObject, word)},
+    {"_keytext", T_STR, offsetof(CoreObject, keytext)},
+    {NULL},
+};
+
+static int
+typed_ok(int type, PyObject *v)
+{
+    switch (type) {
+    case T_LIST:
+        return PyList_CheckExact(v);
+    case T_STR:
+        return PyUnicode_CheckExact(v) && READY(v) == 0;
+    case T_TUPLE:
+        return PyTuple_CheckExact(v);
+    case T_DICT:
+        return PyDict_CheckExact(v);
+    default:
+        return v == Py_None || PyDict_CheckExact(v);
+    }
+}
+
+static const char *typed_names[] = {"a list", "a str", "a tuple", "a dict", "a dict or None"};
+
+static PyObject *
+typed_get(PyObject *self, void *closure)
+{
+    return Py_NewRef(*(PyObject **)((char *)self + ((TypedField *)closure)->offset));
+}
+
+static int
+typed_set(PyObject *self, PyObject *value, void *closure)
+{
+    TypedField *t = (TypedField *)closure;
+    if (value == NULL || !typed_ok(t->type, value)) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_TypeError, "instant: the parser's %s must be %s, not %s", t->name,
+                         typed_names[t->type], value == NULL ? "deleted" : Py_TYPE(value)->tp_name);
+        return -1;
+    }
+    PyObject **slot = (PyObject **)((char *)self + t->offset);
+    SET(*slot, Py_NewRef(value));
+    return 0;
+}
+
+/* the typed fields start empty, of their types */
+static int
+core_typed_init(CoreObject *self)
+{
+    for (size_t i = 0; core_typed[i].name; i++) {
+        PyObject *v;
+        switch (core_typed[i].type) {
+        case T_LIST:
+            v = PyList_New(0);
+            break;
+        case T_STR:
+            v = Py_NewRef(s_empty);
+            break;
+        case T_TUPLE:
+            v = PyTuple_New(0);
+            break;
+        case T_DICT:
+            v = PyDict_New();
+            break;
+        default:
+            continue;
+        }
+        if (v == NULL)
+            return -1;
+        PyObject **slot = (PyObject **)((char *)self + core_typed[i].offset);
+        SET(*slot, v);
+    }
+    return 0;
+}
+
+static PyGetSetDef core_getset[sizeof(core_typed) / sizeof(core_typed[0])];
+
+static void
+core_getset_fill(void)
+{
+    for (size_t i = 0; core_typed[i].name; i++) {
+        core_getset[i].name = core_typed[i].name;
+        core_getset[i].get = typed_get;
+        core_getset[i].set = typed_set;
+        core_getset[i].closure = &core_typed[i];
+    }
+}
 
 static int
 corrupt(const char *what)
@@ -507,36 +687,14 @@ as_limit(PyObject *o)
 
 /* -- the state's invariants ------------------------------------------------------------------- */
 
-/* The fields the C code reads with unchecked macros must hold what the Python code puts there;
-   only a caller writing private attributes could break that, and it gets a SystemError rather
-   than a crash. The State's fields are checked on entry to feed() (and after each Python step),
-   a frame whenever the C code takes it from the stack. */
-static int
-check_core(CoreObject *self)
-{
-    if (!PyList_CheckExact(self->stack) || !PyUnicode_CheckExact(self->text) ||
-        !PyUnicode_CheckExact(self->held) || !PyUnicode_CheckExact(self->recent) ||
-        !PyUnicode_CheckExact(self->skey) || !PyUnicode_CheckExact(self->num) ||
-        !PyUnicode_CheckExact(self->word) || !PyUnicode_CheckExact(self->keytext) ||
-        !PyUnicode_CheckExact(self->quote) || !PyList_CheckExact(self->sidx) ||
-        !PyTuple_CheckExact(self->spath) || !PyList_CheckExact(self->tail) ||
-        !PyList_CheckExact(self->held_events) || !PyDict_CheckExact(self->segs) ||
-        !PyDict_CheckExact(self->literals) || !PyList_CheckExact(self->events_now) ||
-        (self->template_ != Py_None && !PyDict_CheckExact(self->template_)))
-        return corrupt("fields");
-    return 0;
-}
-
+/* The State's fields the C code reads with unchecked macros are typed when set (core_typed), a
+   frame's too (frame_getset); what Python code can still put on the stack list is checked to
+   be a frame whenever the C code takes one (a SystemError rather than a crash). */
 static inline FrameObject *
 valid_frame(PyObject *item)
 {
-    FrameObject *f = (FrameObject *)item;
-    if (Py_IS_TYPE(item, &FrameType) &&
-        (f->obj ? PyDict_CheckExact(f->c) : PyList_CheckExact(f->c)) &&
-        PyList_CheckExact(f->idx) && PyTuple_CheckExact(f->path) &&
-        PyUnicode_CheckExact(f->key) && PyUnicode_CheckExact(f->ckey) &&
-        PyUnicode_CheckExact(f->name))
-        return f;
+    if (Py_IS_TYPE(item, &FrameType))
+        return (FrameObject *)item;
     corrupt("_stack");
     return NULL;
 }
@@ -1360,8 +1518,6 @@ python_step(CoreObject *self, Ctx *x, Py_ssize_t pos, Py_UCS4 c, Py_ssize_t *sta
     Py_DECREF(res);
     if (p == -1 && PyErr_Occurred())
         return -1;
-    if (check_core(self))
-        return -1;
     return p;
 }
 
@@ -1380,7 +1536,7 @@ after_value(CoreObject *self, Py_ssize_t *state)
         return -1;
     Py_DECREF(res);
     *state = self->state;
-    return check_core(self);
+    return 0;
 }
 
 /* FastLoop._loop: consume buf from pos; return where undecided text begins (-1: an error,
@@ -2044,7 +2200,7 @@ feed_text(CoreObject *self, PyObject *buf)
             goto error;
         pos = PyLong_AsSsize_t(r);
         Py_DECREF(r);
-        if (pos < 0 || check_core(self)) {
+        if (pos < 0) {
             if (!PyErr_Occurred())
                 corrupt("position");
             goto error;
@@ -2091,7 +2247,7 @@ feed_text(CoreObject *self, PyObject *buf)
             goto error;
         int held_back = PyObject_IsTrue(r);
         Py_DECREF(r);
-        if (held_back < 0 || check_core(self))
+        if (held_back < 0)
             goto error;
         if (held_back) {
             Py_DECREF(events);
@@ -2116,8 +2272,6 @@ core_feed(CoreObject *self, PyObject *chunk)
     }
     int str = PyUnicode_CheckExact(chunk);
     if (str && READY(chunk))
-        return NULL;
-    if (check_core(self))
         return NULL;
     if (self->in_string && str) {
         PyObject *r = fast_path(self, chunk);
@@ -2160,6 +2314,7 @@ static PyTypeObject CoreType = {
     .tp_clear = (inquiry)core_clear,
     .tp_methods = core_methods,
     .tp_members = core_members,
+    .tp_getset = core_getset,
     .tp_new = core_new,
 };
 
@@ -2297,6 +2452,7 @@ PyInit__speedups(void)
         (t_delta_doc = template(s_delta, Py_False, 1)) == NULL ||
         (t_done_doc = template(s_done, Py_True, 1)) == NULL)
         return NULL;
+    core_getset_fill();
     if (PyType_Ready(&FrameType) < 0 || PyType_Ready(&CoreType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);

@@ -81,6 +81,7 @@ class Labels:
     def __init__(self) -> None:
         self.ids: dict[int, int] = {}
         self.keep: list[Any] = []  # so that no labelled object's id is reused meanwhile
+        self.own: dict[int, int] = {}  # references the engine keeps in its spares (see below)
 
     def canon(self, v: Any, depth: int = 0) -> Any:
         t = type(v)
@@ -89,7 +90,7 @@ class Labels:
             if label is not None:
                 return ("same", label)
             label = self.ids[id(v)] = len(self.ids)
-            refs = sys.getrefcount(v)  # (before the label keeps it)
+            refs = sys.getrefcount(v) - self.own.get(id(v), 0)  # (before the label keeps it)
             self.keep.append(v)
             if depth > 200:  # deep nesting: identity only (the value is compared at the end)
                 return (t.__name__, label, refs)
@@ -120,6 +121,46 @@ def _events(events: Sequence[Any], labels: Labels) -> list[Any]:
 class Trace:
     calls: list[Any] = field(default_factory=list)
     end: Any = None
+
+
+def _spare_refs(frames: list[Any]) -> dict[int, int]:
+    """The references the C engine keeps for itself in its spares, by ``id``.
+
+    A frame's ``spare`` (C engine only) is the version of its open container the consumer was
+    last handed; the engine brings it up to date and reuses it once the consumer has let go of
+    it, instead of copying the container again. The frame's reference to it is the engine's own,
+    like the frame's reference to its container; so is every reference held by what only the
+    engine holds (a spare nobody else holds, and what only such spares hold), while a spare the
+    consumer still holds is the Python engine's copy that the consumer holds just the same. The
+    Python engine has no spares: these references are left out of the counts compared."""
+    own: dict[int, int] = {}
+    objs: dict[int, Any] = {}  # one reference to each: counted below
+    for f in frames:
+        spare = getattr(f, "spare", None)
+        if spare is not None:
+            own[id(spare)] = own.get(id(spare), 0) + 1
+            objs[id(spare)] = spare
+    spare = None
+    expanded: set[int] = set()
+    grew = True
+    while grew:
+        grew = False
+        for i in list(objs):
+            # held only by the engine (and `objs`, and getrefcount's argument): what it holds is too
+            if i in expanded or sys.getrefcount(objs[i]) - 2 != own[i]:
+                continue
+            expanded.add(i)
+            grew = True
+            for m in _members(objs[i]):
+                if type(m) is dict or type(m) is list:
+                    own[id(m)] = own.get(id(m), 0) + 1
+                    objs.setdefault(id(m), m)
+            m = None
+    return own
+
+
+def _members(c: Any) -> list[Any]:
+    return list(c.values()) if type(c) is dict else list(c)
 
 
 def _copies(parser: Any, before: list[tuple[Any, int]]) -> list[bool]:
@@ -166,6 +207,10 @@ def trace(
         except (TypeError, ValueError) as e:
             events = []
             error = (type(e).__name__, str(e))
+        # the frames open now, and those open before the call (`before` still holds them)
+        frames = list({id(f): f for f in [*parser._stack, *(f for f, _ in before)]}.values())
+        labels.own = _spare_refs(frames)
+        del frames
         out.calls.append((_events(events, labels), error, _copies(parser, before)))
         if policy == "drop":
             kept = []
@@ -177,6 +222,9 @@ def trace(
             kept = [p for e in events for p in _pieces(e.get("complete_value"), rng)]
         del events
     final = Labels()
+    frames = list({id(f): f for f in [*parser._stack, *(f for f, _ in before)]}.values())
+    final.own = _spare_refs(frames)
+    del frames
     try:
         value = parser.value
     except Exception as e:  # pragma: no cover - would itself be a difference

@@ -16,6 +16,7 @@ import json
 import random
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -73,6 +74,71 @@ def test_nothing_a_consumer_kept_ever_changes(
         diff = first_difference(obj, then)
         assert diff is None, f"a kept object changed after it was handed out: {diff}"
     assert first_difference(parser.value, json.loads(text)) is None
+
+
+@given(
+    text=json_texts(),
+    data=st.data(),
+    what=st.sampled_from(["last", "events", "pieces"]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_nothing_kept_for_a_while_then_dropped_ever_changes_meanwhile(
+    text: str, data: st.DataObject, what: str, seed: int
+) -> None:
+    """A consumer that keeps what it was given for a few calls, then lets go of it: the C
+    engine reuses a version nobody holds any more instead of copying again (its spare), and
+    must never touch one somebody still holds."""
+    rng = random.Random(seed)
+    chunks = data.draw(chunkings(text), label="chunks")
+    parser = instant.Parser()
+    kept: list[tuple[Any, Any, int]] = []  # (object, deep copy when handed out, last call kept)
+
+    def take(call: int, events: list[Any]) -> None:
+        if what == "last":
+            chosen: list[Any] = events[-1:]
+        elif what == "events":
+            chosen = [e for e in events if rng.random() < 0.3]
+        else:
+            chosen = [p for e in events[-1:] for p in open_pieces(e["complete_value"], rng)]
+        kept.extend((o, copy.deepcopy(o), call + rng.choice([1, 1, 1, 2, 3])) for o in chosen)
+
+    def check(call: int) -> None:
+        for obj, then, _ in kept:
+            diff = first_difference(obj, then)
+            assert diff is None, f"a kept object changed after it was handed out: {diff}"
+        kept[:] = [k for k in kept if k[2] > call]
+
+    for call, chunk in enumerate(chunks):
+        events = parser.feed(chunk)
+        check(call)
+        take(call, events)
+        del events
+    events = parser.close()
+    check(len(chunks))
+    take(len(chunks), events)
+    check(len(chunks) + 10)
+    assert first_difference(parser.value, json.loads(text)) is None
+
+
+@pytest.mark.c_engine
+def test_a_consumer_that_keeps_the_last_event_costs_no_copy_after_the_first() -> None:
+    """The plain loop holds the last event of each call while the next one runs: the version
+    it held before is free again, and the C engine brings it up to date instead of copying
+    the open containers again (the Python engine copies them)."""
+    text = "{" + ", ".join(f'"k{i}": "value {i}"' for i in range(2000)) + "}"
+    parser = instant.Parser()
+    pairs = []
+    event = None
+    for i in range(0, len(text) - 64, 64):  # (the root stays open)
+        for event in parser.feed(text[i : i + 64]):  # noqa: B007 (the loop under test)
+            pass
+        assert event is not None and event["complete_value"] is parser.value
+        # both alive (the parser's document and the version it keeps): their ids are theirs
+        pairs.append(frozenset((id(parser.value), id(parser._stack[0].spare))))
+    parser.feed(text[i + 64 :])
+    assert len(pairs) > 400 and len(set(pairs[2:])) == 1  # the same two objects, taking turns
+    parser.close()
+    assert parser.value == json.loads(text)
 
 
 def test_a_consumer_that_keeps_nothing_costs_no_copy() -> None:

@@ -64,6 +64,7 @@ enum {
     CLOSED, TAIL, PROSE, THINK
 };
 enum { DOC, TENT, SCALAR, NOTE };
+#define SPARE_KEYS 6 /* an object's spare replays at most this many changed members */
 #define SEGS_MAX 4096 /* State._where caches at most this many keys */
 
 /* -- what configure() hands over ----------------------------------------------------------- */
@@ -86,7 +87,46 @@ typedef struct {
     PyObject *c; /* the dict or list being built */
     PyObject *key, *path, *idx, *ckey, *name;
     char obj, attached;
+    /* copy-on-write's spare (see release()): the version of `c` the consumer was last handed,
+       and what changed in `c` since (object members by key, array items from `dfrom` on) */
+    PyObject *spare;
+    char linked; /* the parent's spare holds this spare (both set by one release()) */
+    PyObject *dk[SPARE_KEYS];
+    int ndk;
+    Py_ssize_t dfrom;
 } FrameObject;
+
+static void
+drop_spare(FrameObject *f)
+{
+    Py_CLEAR(f->spare);
+    f->linked = 0;
+    for (int k = 0; k < f->ndk; k++)
+        Py_CLEAR(f->dk[k]);
+    f->ndk = 0;
+    f->dfrom = PY_SSIZE_T_MAX;
+}
+
+/* `c` is about to change at member `key` (an object) or item `i` (an array): note it for the
+   spare, which then lags behind by that change */
+static inline void
+note_change(FrameObject *f, PyObject *key, Py_ssize_t i)
+{
+    if (f->spare == NULL)
+        return;
+    if (!f->obj) {
+        if (i < f->dfrom)
+            f->dfrom = i < 0 ? 0 : i;
+        return;
+    }
+    for (int k = 0; k < f->ndk; k++)
+        if (f->dk[k] == key)
+            return;
+    if (f->ndk < SPARE_KEYS)
+        f->dk[f->ndk++] = Py_NewRef(key);
+    else
+        drop_spare(f); /* too much to replay: the next copy is a whole one */
+}
 
 static PyTypeObject FrameType;
 
@@ -118,6 +158,10 @@ frame_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     f->name = Py_NewRef(s_empty);
     f->obj = (char)obj;
     f->attached = (char)attached;
+    f->spare = NULL;
+    f->linked = 0;
+    f->ndk = 0;
+    f->dfrom = PY_SSIZE_T_MAX;
     return (PyObject *)f;
 }
 
@@ -142,6 +186,10 @@ frame_make(PyObject *c, int obj, PyObject *key, PyObject *path, PyObject *idx, P
     f->name = Py_NewRef(s_empty);
     f->obj = (char)obj;
     f->attached = 0;
+    f->spare = NULL;
+    f->linked = 0;
+    f->ndk = 0;
+    f->dfrom = PY_SSIZE_T_MAX;
     PyObject_GC_Track(f);
     return f;
 }
@@ -155,6 +203,9 @@ frame_traverse(FrameObject *f, visitproc visit, void *arg)
     Py_VISIT(f->idx);
     Py_VISIT(f->ckey);
     Py_VISIT(f->name);
+    Py_VISIT(f->spare);
+    for (int k = 0; k < f->ndk; k++)
+        Py_VISIT(f->dk[k]);
     return 0;
 }
 
@@ -167,6 +218,7 @@ frame_clear(FrameObject *f)
     Py_CLEAR(f->idx);
     Py_CLEAR(f->ckey);
     Py_CLEAR(f->name);
+    drop_spare(f);
     return 0;
 }
 
@@ -246,6 +298,13 @@ frame_set(PyObject *self, PyObject *value, void *closure)
     return 0;
 }
 
+static PyObject *
+frame_spare(PyObject *self, void *closure)
+{
+    PyObject *s = ((FrameObject *)self)->spare;
+    return Py_NewRef(s ? s : Py_None);
+}
+
 static PyGetSetDef frame_getset[] = {
     {"c", frame_get, frame_set, "the dict or list being built", (void *)0},
     {"key", frame_get, frame_set, "Agently key of the container itself", (void *)1},
@@ -253,6 +312,7 @@ static PyGetSetDef frame_getset[] = {
     {"idx", frame_get, frame_set, "its indexes", (void *)3},
     {"ckey", frame_get, frame_set, "prefix of its members' keys", (void *)4},
     {"name", frame_get, frame_set, "dict: the member being parsed", (void *)5},
+    {"spare", frame_spare, NULL, "the version of c the consumer was last handed (or None)", NULL},
     {NULL},
 };
 
@@ -759,8 +819,63 @@ complete_value_of(PyObject *e)
     return v;
 }
 
+enum { REUSE = 1, LINKED = 2 };
+
+/* whether the change notes of `parent` cover the member that holds its child */
+static int
+member_noted(FrameObject *parent)
+{
+    if (!parent->obj)
+        return parent->dfrom <= PyList_GET_SIZE(parent->c) - 1;
+    for (int k = 0; k < parent->ndk; k++)
+        if (parent->dk[k] == parent->name || PyUnicode_Compare(parent->dk[k], parent->name) == 0)
+            return 1;
+    return 0;
+}
+
+/* bring a spare up to date with its frame's container: replay what changed since */
+static int
+replay(FrameObject *f, PyObject *spare)
+{
+    PyObject *c = f->c;
+    if (f->obj) {
+        for (int k = 0; k < f->ndk; k++) {
+            PyObject *v = PyDict_GetItemWithError(c, f->dk[k]);
+            if (v == NULL) {
+                if (PyErr_Occurred())
+                    return -1;
+                continue;
+            }
+            if (PyDict_SetItem(spare, f->dk[k], v))
+                return -1;
+        }
+        return 0;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(c), m = PyList_GET_SIZE(spare);
+    for (Py_ssize_t i = f->dfrom; i < n; i++) {
+        PyObject *v = Py_NewRef(PyList_GET_ITEM(c, i));
+        if (i < m)
+            PyList_SetItem(spare, i, v);
+        else {
+            int bad = PyList_Append(spare, v);
+            Py_DECREF(v);
+            if (bad)
+                return -1;
+        }
+    }
+    return 0;
+}
+
 /* State._release: copy-on-write, decided once per call (see its docstring). No C local may
-   hold a strong reference to an open container while the counts are read. */
+   hold a strong reference to an open container while the counts are read.
+
+   The C engine keeps, for each open container it had to copy, the version the consumer was
+   handed (the frame's `spare`) and notes what changes in the container afterwards. When the
+   consumer has let go of that version by the next copy (the plain `for event in feed(chunk)`
+   loop holds only the last call's events), the spare is brought up to date by replaying those
+   few changes instead of copying the whole container again, and the two swap places: a call
+   costs what changed in it, not the width of the open containers. A spare anybody else still
+   holds (its reference count says so, as for the document itself) is never touched. */
 static int
 release(CoreObject *self)
 {
@@ -799,32 +914,99 @@ release(CoreObject *self)
         if (n && f == NULL)
             return -1;
     }
-    SET(self->slot, Py_NewRef(Py_None)); /* the fast path's reference goes stale */
-    SET(self->template_, Py_NewRef(Py_None));
+    /* the spares above the copy are not swapped: they would fall behind, drop them */
+    for (Py_ssize_t d = 0; d < j; d++) {
+        FrameObject *g = FRAME(stack, d);
+        if (g == NULL)
+            return -1;
+        drop_spare(g);
+    }
+    /* which spares nobody else holds (decided before any of them changes): the frame's
+       reference, and the spare parent's member if that spare is reusable too */
+    Py_ssize_t end = j;
+    while (end < n) {
+        FrameObject *g = FRAME(stack, end);
+        if (g == NULL)
+            return -1;
+        if (!g->attached)
+            break;
+        end++;
+    }
+    char reuse_small[16], *reuse = reuse_small;
+    if (end - j > 16) {
+        reuse = PyMem_Malloc((size_t)(end - j));
+        if (reuse == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    /* reuse[k] for the frame at depth j + k: REUSE, its spare nobody else holds; LINKED, and the
+       spare parent's member holds that spare, and keeps it (the replay does not touch it) */
+    for (Py_ssize_t d = j; d < end; d++) {
+        FrameObject *g = (FrameObject *)PyList_GET_ITEM(stack, d);
+        char ok = 0;
+        if (reliable_refcounts && g->spare != NULL &&
+            (g->obj ? PyDict_CheckExact(g->spare) : PyList_CheckExact(g->spare))) {
+            Py_ssize_t expect = 1;
+            char linked = 0;
+            if (d > j && (reuse[d - j - 1] & REUSE) && g->linked) {
+                /* the parent's spare, which nobody else holds, holds this one */
+                expect++;
+                linked = !member_noted((FrameObject *)PyList_GET_ITEM(stack, d - 1));
+            }
+            if (Py_REFCNT(g->spare) == expect &&
+                (g->obj || PyList_GET_SIZE(g->spare) <= PyList_GET_SIZE(g->c)))
+                ok = REUSE | (linked ? LINKED : 0);
+        }
+        reuse[d - j] = ok;
+    }
+    Py_ssize_t j0 = j;
     PyObject *old = Py_NewRef(self->root);
-    while (j < n && f->attached) {
-        PyObject *copy = container_copy(f);
-        if (copy == NULL)
-            goto error;
-        SET(f->c, copy);
-        if (parent == NULL) {
-            SET(self->root, Py_NewRef(copy));
+    for (Py_ssize_t d = j0; d < end; d++) {
+        f = (FrameObject *)PyList_GET_ITEM(stack, d);
+        PyObject *fresh; /* the container's next version, the one the parser changes */
+        char how = reuse[d - j0];
+        if (how & REUSE) {
+            fresh = f->spare;
+            f->spare = NULL;
+            if (replay(f, fresh)) {
+                Py_DECREF(fresh);
+                goto error;
+            }
+        }
+        else {
+            fresh = container_copy(f);
+            if (fresh == NULL)
+                goto error;
+        }
+        /* the version the consumer holds becomes the spare, with no change noted yet */
+        drop_spare(f);
+        if (reliable_refcounts) {
+            f->spare = Py_NewRef(f->c);
+            f->linked = d > j0; /* the parent's spare is the parent's version just handed out */
+        }
+        if (self->slot == f->c) /* the fast path writes to the new version */
+            SET(self->slot, Py_NewRef(fresh));
+        SET(f->c, fresh);
+        if (how & LINKED) {
+            /* the parent's new version already holds it */
+        }
+        else if (parent == NULL) {
+            SET(self->root, Py_NewRef(fresh));
         }
         else if (parent->obj) {
-            if (PyDict_SetItem(parent->c, parent->name, copy))
+            if (PyDict_SetItem(parent->c, parent->name, fresh))
                 goto error;
         }
         else {
             Py_ssize_t last = PyList_GET_SIZE(parent->c) - 1;
-            if (last < 0)
-                goto error_state;
-            PyList_SetItem(parent->c, last, Py_NewRef(copy));
+            if (last < 0) {
+                corrupt("_stack");
+                goto error;
+            }
+            PyList_SetItem(parent->c, last, Py_NewRef(fresh));
         }
         parent = f;
-        j++;
-        f = j < n ? FRAME(stack, j) : NULL;
-        if (j < n && f == NULL)
-            goto error;
     }
     if (self->root != old) {
         PyObject *events = self->events_now;
@@ -838,12 +1020,27 @@ release(CoreObject *self)
         }
     }
     Py_DECREF(old);
+    if (reuse != reuse_small)
+        PyMem_Free(reuse);
     return 0;
-error_state:
-    corrupt("_stack");
 error:
     Py_DECREF(old);
+    if (reuse != reuse_small)
+        PyMem_Free(reuse);
     return -1;
+}
+
+/* Python code is about to change the document without noting what it changes: no spare can be
+   brought up to date after it */
+static void
+drop_spares(CoreObject *self)
+{
+    PyObject *stack = self->stack;
+    for (Py_ssize_t d = 0; d < PyList_GET_SIZE(stack); d++) {
+        PyObject *g = PyList_GET_ITEM(stack, d);
+        if (Py_IS_TYPE(g, &FrameType))
+            drop_spare((FrameObject *)g);
+    }
 }
 
 /* State._attach: put the open containers no event has announced yet into their parents */
@@ -867,6 +1064,7 @@ attach(CoreObject *self)
         FrameObject *f = FRAME(stack, j), *parent = FRAME(stack, j - 1);
         if (f == NULL || parent == NULL)
             return -1;
+        note_change(parent, parent->name, PyList_GET_SIZE(parent->c));
         if (parent->obj ? PyDict_SetItem(parent->c, parent->name, f->c)
                         : PyList_Append(parent->c, f->c))
             return -1;
@@ -937,6 +1135,7 @@ put(CoreObject *self, FrameObject *top, PyObject *v)
         return -1;
     if (!top->attached && attach(self))
         return -1;
+    note_change(top, top->name, PyList_GET_SIZE(top->c));
     return top->obj ? PyDict_SetItem(top->c, top->name, v) : PyList_Append(top->c, v);
 }
 
@@ -950,6 +1149,7 @@ set_string(CoreObject *self, FrameObject *top, PyObject *text)
     }
     if (self->shared && release(self))
         return -1;
+    note_change(top, top->name, PyList_GET_SIZE(top->c) - 1);
     if (top->obj)
         return PyDict_SetItem(top->c, top->name, text);
     Py_ssize_t last = PyList_GET_SIZE(top->c) - 1;
@@ -1282,6 +1482,15 @@ close_container(CoreObject *self, Ctx *x, int check_attached)
         Py_DECREF(top);
         return -1;
     }
+    drop_spare(top);
+    if (PyList_GET_SIZE(stack)) { /* the parent's member now holds the closed container */
+        FrameObject *parent = TOP(stack);
+        if (parent == NULL) {
+            Py_DECREF(top);
+            return -1;
+        }
+        note_change(parent, parent->name, PyList_GET_SIZE(parent->c) - 1);
+    }
     int bad = emit(self, x->events, 1, top->key, list_copy(top->idx), top->path, top->c, top->c);
     Py_DECREF(top);
     return bad ? -1 : 0;
@@ -1506,6 +1715,7 @@ python_step(CoreObject *self, Ctx *x, Py_ssize_t pos, Py_UCS4 c, Py_ssize_t *sta
     if (p_pos != NULL && p_c != NULL && p_state != NULL) {
         /* self._step(buf, pos, c, state, events) (args[0] is scratch for the call) */
         PyObject *args[7] = {NULL, (PyObject *)self, x->buf, p_pos, p_c, p_state, x->events};
+        drop_spares(self);
         res = PyObject_VectorcallMethod(m_step, args + 1, 6 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
     }
     Py_XDECREF(p_pos);
@@ -1530,6 +1740,7 @@ after_value(CoreObject *self, Py_ssize_t *state)
         *state = AFTER;
         return 0;
     }
+    drop_spares(self);
     PyObject *res = PyObject_VectorcallMethod(m_after_value, (PyObject **)&self,
                                               1 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
     if (res == NULL)
@@ -1919,6 +2130,7 @@ error:
 static PyObject *
 call_method1(PyObject *self, PyObject *name, PyObject *arg)
 {
+    drop_spares((CoreObject *)self);
     PyObject *args[3] = {NULL, self, arg};
     return PyObject_VectorcallMethod(name, args + 1, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
 }
@@ -2055,6 +2267,12 @@ fast_path(CoreObject *self, PyObject *chunk)
         return NULL;
     if (self->template_ == Py_None && fast_setup(self))
         return NULL;
+    if (PyList_GET_SIZE(self->stack)) {
+        FrameObject *top = TOP(self->stack);
+        if (top == NULL)
+            return NULL;
+        note_change(top, top->name, PyList_GET_SIZE(top->c) - 1);
+    }
     if (PyDict_CheckExact(self->slot) ? PyDict_SetItem(self->slot, self->slot_key, value)
                                       : PyObject_SetItem(self->slot, self->slot_key, value))
         return NULL;
@@ -2193,6 +2411,7 @@ feed_text(CoreObject *self, PyObject *buf)
             goto error;
         /* where the search for a document resumes, or the ParseError */
         PyObject *args[5] = {NULL, (PyObject *)self, f, buf, events};
+        drop_spares(self);
         PyObject *r = PyObject_VectorcallMethod(m_resume, args + 1,
                                                 4 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
         Py_DECREF(f);

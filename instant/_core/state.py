@@ -382,11 +382,12 @@ class State(_Storage):
                 return  # nobody else holds any of them: change them in place
         else:
             f = next(frames, None)
-        self._slot = None  # the fast path's reference to the top container goes stale
-        self._template = None
         old = self._root
         while f is not None and f.attached:
-            f.c = f.c.copy()
+            c = f.c.copy()
+            if self._slot is f.c:
+                self._slot = c  # the fast path writes to the copy (its template still holds)
+            f.c = c
             if parent is None:
                 self._root = f.c
             elif parent.obj:

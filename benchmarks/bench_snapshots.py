@@ -207,6 +207,15 @@ def ratio(on: dict[str, object], off: dict[str, object], key: str) -> str:
     return f"{float(on[key]) / max(float(off[key]), 1e-9):.2f}x"  # type: ignore[arg-type]
 
 
+def engine(checkout: str) -> str:
+    """``instant.ENGINE`` of the checkout, as the rows' subprocesses will import it."""
+    code = "import sys; sys.path.insert(0, sys.argv[1]); import instant; print(instant.ENGINE)"
+    done = subprocess.run(
+        [sys.executable, "-c", code, checkout], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() or "?"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--instant", default=str(HERE.parent), help="checkout whose instant to measure")
@@ -229,7 +238,8 @@ def main() -> None:
         "",
         f"- {datetime.datetime.now():%Y-%m-%d %H:%M}, Python {platform.python_version()}, "
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs; instant from "
-        f"`{args.instant}`; cap {args.cap_gb:g} GiB, timeout {args.timeout:g} s, "
+        f"`{args.instant}`, engine **{engine(args.instant)}**; cap {args.cap_gb:g} GiB, "
+        f"timeout {args.timeout:g} s, "
         f"best of {args.runs} (CPU time)",
         "- default: the plain `for event in parser.feed(chunk)` loop, whose variable keeps the "
         "last event of each call alive during the next; *drops*: the consumer lets go of every "

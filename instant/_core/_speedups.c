@@ -64,7 +64,6 @@ enum {
     CLOSED, TAIL, PROSE, THINK
 };
 enum { DOC, TENT, SCALAR, NOTE };
-#define SPARE_KEYS 6 /* an object's spare replays at most this many changed members */
 #define SEGS_MAX 4096 /* State._where caches at most this many keys */
 
 /* -- what configure() hands over ----------------------------------------------------------- */
@@ -91,8 +90,8 @@ typedef struct {
        and what changed in `c` since (object members by key, array items from `dfrom` on) */
     PyObject *spare;
     char linked; /* the parent's spare holds this spare (both set by one release()) */
-    PyObject *dk[SPARE_KEYS];
-    int ndk;
+    PyObject *dkeys; /* a list, kept for the frame's life: its first ndk items */
+    Py_ssize_t ndk;
     Py_ssize_t dfrom;
 } FrameObject;
 
@@ -101,9 +100,7 @@ drop_spare(FrameObject *f)
 {
     Py_CLEAR(f->spare);
     f->linked = 0;
-    for (int k = 0; k < f->ndk; k++)
-        Py_CLEAR(f->dk[k]);
-    f->ndk = 0;
+    f->ndk = 0; /* (the list's items are overwritten by the next notes) */
     f->dfrom = PY_SSIZE_T_MAX;
 }
 
@@ -119,13 +116,27 @@ note_change(FrameObject *f, PyObject *key, Py_ssize_t i)
             f->dfrom = i < 0 ? 0 : i;
         return;
     }
-    for (int k = 0; k < f->ndk; k++)
-        if (f->dk[k] == key)
-            return;
-    if (f->ndk < SPARE_KEYS)
-        f->dk[f->ndk++] = Py_NewRef(key);
-    else
-        drop_spare(f); /* too much to replay: the next copy is a whole one */
+    PyObject *keys = f->dkeys;
+    Py_ssize_t n = f->ndk;
+    if (n && PyList_GET_ITEM(keys, n - 1) == key)
+        return; /* the same member again (a string growing): the common case */
+    /* more to replay than the object holds: the next copy is a whole one */
+    if (n > PyDict_GET_SIZE(f->c) + 8)
+        goto drop;
+    if (keys == NULL && (keys = f->dkeys = PyList_New(0)) == NULL)
+        goto drop;
+    if (n < PyList_GET_SIZE(keys)) {
+        PyList_SetItem(keys, n, Py_NewRef(key));
+        f->ndk++;
+        return;
+    }
+    if (PyList_Append(keys, key) == 0) {
+        f->ndk++;
+        return;
+    }
+drop:
+    PyErr_Clear(); /* (no memory for a note: the spare goes, which is always safe) */
+    drop_spare(f);
 }
 
 static PyTypeObject FrameType;
@@ -160,6 +171,7 @@ frame_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     f->attached = (char)attached;
     f->spare = NULL;
     f->linked = 0;
+    f->dkeys = NULL;
     f->ndk = 0;
     f->dfrom = PY_SSIZE_T_MAX;
     return (PyObject *)f;
@@ -188,6 +200,7 @@ frame_make(PyObject *c, int obj, PyObject *key, PyObject *path, PyObject *idx, P
     f->attached = 0;
     f->spare = NULL;
     f->linked = 0;
+    f->dkeys = NULL;
     f->ndk = 0;
     f->dfrom = PY_SSIZE_T_MAX;
     PyObject_GC_Track(f);
@@ -204,8 +217,7 @@ frame_traverse(FrameObject *f, visitproc visit, void *arg)
     Py_VISIT(f->ckey);
     Py_VISIT(f->name);
     Py_VISIT(f->spare);
-    for (int k = 0; k < f->ndk; k++)
-        Py_VISIT(f->dk[k]);
+    Py_VISIT(f->dkeys);
     return 0;
 }
 
@@ -219,6 +231,7 @@ frame_clear(FrameObject *f)
     Py_CLEAR(f->ckey);
     Py_CLEAR(f->name);
     drop_spare(f);
+    Py_CLEAR(f->dkeys);
     return 0;
 }
 
@@ -827,9 +840,13 @@ member_noted(FrameObject *parent)
 {
     if (!parent->obj)
         return parent->dfrom <= PyList_GET_SIZE(parent->c) - 1;
-    for (int k = 0; k < parent->ndk; k++)
-        if (parent->dk[k] == parent->name || PyUnicode_Compare(parent->dk[k], parent->name) == 0)
+    PyObject *keys = parent->dkeys;
+    Py_ssize_t n = parent->ndk;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *key = PyList_GET_ITEM(keys, k);
+        if (key == parent->name || PyUnicode_Compare(key, parent->name) == 0)
             return 1;
+    }
     return 0;
 }
 
@@ -839,14 +856,17 @@ replay(FrameObject *f, PyObject *spare)
 {
     PyObject *c = f->c;
     if (f->obj) {
-        for (int k = 0; k < f->ndk; k++) {
-            PyObject *v = PyDict_GetItemWithError(c, f->dk[k]);
+        PyObject *keys = f->dkeys;
+        Py_ssize_t n = f->ndk;
+        for (Py_ssize_t k = 0; k < n; k++) {
+            PyObject *key = PyList_GET_ITEM(keys, k);
+            PyObject *v = PyDict_GetItemWithError(c, key);
             if (v == NULL) {
                 if (PyErr_Occurred())
                     return -1;
                 continue;
             }
-            if (PyDict_SetItem(spare, f->dk[k], v))
+            if (PyDict_SetItem(spare, key, v))
                 return -1;
         }
         return 0;

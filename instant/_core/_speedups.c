@@ -104,14 +104,16 @@ drop_spare(FrameObject *f)
     f->dfrom = PY_SSIZE_T_MAX;
 }
 
-/* `c` is about to change at member `key` (an object) or item `i` (an array): note it for the
-   spare, which then lags behind by that change */
+/* `c` is about to change at member `key` (an object) or at its item `back` from the end (an
+   array: 0 appends, 1 replaces the last): note it for the spare, which then lags behind by
+   that change */
 static inline void
-note_change(FrameObject *f, PyObject *key, Py_ssize_t i)
+note_change(FrameObject *f, PyObject *key, Py_ssize_t back)
 {
     if (f->spare == NULL)
         return;
     if (!f->obj) {
+        Py_ssize_t i = PyList_GET_SIZE(f->c) - back;
         if (i < f->dfrom)
             f->dfrom = i < 0 ? 0 : i;
         return;
@@ -1084,7 +1086,7 @@ attach(CoreObject *self)
         FrameObject *f = FRAME(stack, j), *parent = FRAME(stack, j - 1);
         if (f == NULL || parent == NULL)
             return -1;
-        note_change(parent, parent->name, PyList_GET_SIZE(parent->c));
+        note_change(parent, parent->name, 0);
         if (parent->obj ? PyDict_SetItem(parent->c, parent->name, f->c)
                         : PyList_Append(parent->c, f->c))
             return -1;
@@ -1155,7 +1157,7 @@ put(CoreObject *self, FrameObject *top, PyObject *v)
         return -1;
     if (!top->attached && attach(self))
         return -1;
-    note_change(top, top->name, PyList_GET_SIZE(top->c));
+    note_change(top, top->name, 0);
     return top->obj ? PyDict_SetItem(top->c, top->name, v) : PyList_Append(top->c, v);
 }
 
@@ -1169,7 +1171,7 @@ set_string(CoreObject *self, FrameObject *top, PyObject *text)
     }
     if (self->shared && release(self))
         return -1;
-    note_change(top, top->name, PyList_GET_SIZE(top->c) - 1);
+    note_change(top, top->name, 1);
     if (top->obj)
         return PyDict_SetItem(top->c, top->name, text);
     Py_ssize_t last = PyList_GET_SIZE(top->c) - 1;
@@ -1509,7 +1511,7 @@ close_container(CoreObject *self, Ctx *x, int check_attached)
             Py_DECREF(top);
             return -1;
         }
-        note_change(parent, parent->name, PyList_GET_SIZE(parent->c) - 1);
+        note_change(parent, parent->name, 1);
     }
     int bad = emit(self, x->events, 1, top->key, list_copy(top->idx), top->path, top->c, top->c);
     Py_DECREF(top);
@@ -2291,7 +2293,7 @@ fast_path(CoreObject *self, PyObject *chunk)
         FrameObject *top = TOP(self->stack);
         if (top == NULL)
             return NULL;
-        note_change(top, top->name, PyList_GET_SIZE(top->c) - 1);
+        note_change(top, top->name, 1);
     }
     if (PyDict_CheckExact(self->slot) ? PyDict_SetItem(self->slot, self->slot_key, value)
                                       : PyObject_SetItem(self->slot, self->slot_key, value))

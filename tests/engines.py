@@ -123,7 +123,7 @@ class Trace:
     end: Any = None
 
 
-def _spare_refs(frames: list[Any]) -> dict[int, int]:
+def _spare_refs(parser: Any, before: list[tuple[Any, int]]) -> dict[int, int]:
     """The references the C engine keeps for itself in its spares, by ``id``.
 
     A frame's ``spare`` (C engine only) is the version of its open container the consumer was
@@ -135,7 +135,9 @@ def _spare_refs(frames: list[Any]) -> dict[int, int]:
     Python engine has no spares: these references are left out of the counts compared."""
     own: dict[int, int] = {}
     objs: dict[int, Any] = {}  # one reference to each: counted below
-    for f in frames:
+    # the frames open now, and those open before the call (`before` still holds them)
+    frames = {id(f): f for f in [*parser._stack, *(f for f, _ in before)]}
+    for f in frames.values():
         spare = getattr(f, "spare", None)
         if spare is not None:
             own[id(spare)] = own.get(id(spare), 0) + 1
@@ -207,10 +209,7 @@ def trace(
         except (TypeError, ValueError) as e:
             events = []
             error = (type(e).__name__, str(e))
-        # the frames open now, and those open before the call (`before` still holds them)
-        frames = list({id(f): f for f in [*parser._stack, *(f for f, _ in before)]}.values())
-        labels.own = _spare_refs(frames)
-        del frames
+        labels.own = _spare_refs(parser, before)
         out.calls.append((_events(events, labels), error, _copies(parser, before)))
         if policy == "drop":
             kept = []
@@ -222,9 +221,7 @@ def trace(
             kept = [p for e in events for p in _pieces(e.get("complete_value"), rng)]
         del events
     final = Labels()
-    frames = list({id(f): f for f in [*parser._stack, *(f for f, _ in before)]}.values())
-    final.own = _spare_refs(frames)
-    del frames
+    final.own = _spare_refs(parser, before)
     try:
         value = parser.value
     except Exception as e:  # pragma: no cover - would itself be a difference

@@ -95,6 +95,92 @@ typedef struct {
     Py_ssize_t dfrom;
 } FrameObject;
 
+/* -- typed fields ------------------------------------------------------------------------------ */
+
+/* The fields the C code reads with unchecked macros (the State's and a Frame's) have their types
+   enforced when they are set (from Python: only a caller writing private attributes could try
+   otherwise, and gets a TypeError), so feed() trusts them without looking: looking costs a
+   cache miss per field in a server where a thousand parsers take turns. */
+enum { T_LIST, T_STR, T_TUPLE, T_DICT, T_DICT_OR_NONE, T_CONTAINER };
+
+typedef struct {
+    const char *name;
+    int type;
+    Py_ssize_t offset;
+    const char *owner; /* for the message: "the parser's", "a frame's" */
+} TypedField;
+
+/* T_CONTAINER: a frame's `c`, a dict if `obj` else a list */
+static int
+typed_ok(int type, PyObject *v, int obj)
+{
+    switch (type) {
+    case T_LIST:
+        return PyList_CheckExact(v);
+    case T_STR:
+        return PyUnicode_CheckExact(v) && READY(v) == 0;
+    case T_TUPLE:
+        return PyTuple_CheckExact(v);
+    case T_DICT:
+        return PyDict_CheckExact(v);
+    case T_DICT_OR_NONE:
+        return v == Py_None || PyDict_CheckExact(v);
+    default:
+        return obj ? PyDict_CheckExact(v) : PyList_CheckExact(v);
+    }
+}
+
+static PyObject *
+typed_get(PyObject *self, void *closure)
+{
+    return Py_NewRef(*(PyObject **)((char *)self + ((TypedField *)closure)->offset));
+}
+
+static int frame_is_obj(PyObject *self);
+
+static int
+typed_set(PyObject *self, PyObject *value, void *closure)
+{
+    static const char *names[] = {"a list", "a str", "a tuple", "a dict", "a dict or None"};
+    TypedField *t = (TypedField *)closure;
+    int obj = t->type == T_CONTAINER && frame_is_obj(self);
+    if (value == NULL || !typed_ok(t->type, value, obj)) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_TypeError, "instant: %s %s must be %s, not %s", t->owner, t->name,
+                         t->type == T_CONTAINER ? (obj ? "a dict" : "a list") : names[t->type],
+                         value == NULL ? "deleted" : Py_TYPE(value)->tp_name);
+        return -1;
+    }
+    PyObject **slot = (PyObject **)((char *)self + t->offset);
+    PyObject *old = *slot;
+    *slot = Py_NewRef(value);
+    Py_XDECREF(old);
+    return 0;
+}
+
+/* a getset table (`out`, one entry more than `fields`) for a table of typed fields */
+static void
+typed_getset(PyGetSetDef *out, TypedField *fields)
+{
+    for (size_t i = 0; fields[i].name; i++) {
+        out[i].name = fields[i].name;
+        out[i].get = typed_get;
+        out[i].set = typed_set;
+        out[i].closure = &fields[i];
+    }
+}
+
+/* a new frame: no spare, nothing noted */
+static inline void
+no_spare(FrameObject *f)
+{
+    f->spare = NULL;
+    f->linked = 0;
+    f->dkeys = NULL;
+    f->ndk = 0;
+    f->dfrom = PY_SSIZE_T_MAX;
+}
+
 static void
 drop_spare(FrameObject *f)
 {
@@ -152,9 +238,8 @@ frame_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OpOOOOp:Frame", names, &c, &obj, &key, &path,
                                      &idx, &ckey, &attached))
         return NULL;
-    if (!(obj ? PyDict_CheckExact(c) : PyList_CheckExact(c)) || !PyUnicode_CheckExact(key) ||
-        !PyTuple_CheckExact(path) || !PyList_CheckExact(idx) || !PyUnicode_CheckExact(ckey) ||
-        READY(key) || READY(ckey)) {
+    if (!typed_ok(T_CONTAINER, c, obj) || !typed_ok(T_STR, key, 0) ||
+        !typed_ok(T_TUPLE, path, 0) || !typed_ok(T_LIST, idx, 0) || !typed_ok(T_STR, ckey, 0)) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_TypeError, "Frame(c: dict if obj else list, obj, key: str, "
                                              "path: tuple, idx: list, ckey: str, attached)");
@@ -171,11 +256,7 @@ frame_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     f->name = Py_NewRef(s_empty);
     f->obj = (char)obj;
     f->attached = (char)attached;
-    f->spare = NULL;
-    f->linked = 0;
-    f->dkeys = NULL;
-    f->ndk = 0;
-    f->dfrom = PY_SSIZE_T_MAX;
+    no_spare(f);
     return (PyObject *)f;
 }
 
@@ -200,11 +281,7 @@ frame_make(PyObject *c, int obj, PyObject *key, PyObject *path, PyObject *idx, P
     f->name = Py_NewRef(s_empty);
     f->obj = (char)obj;
     f->attached = 0;
-    f->spare = NULL;
-    f->linked = 0;
-    f->dkeys = NULL;
-    f->ndk = 0;
-    f->dfrom = PY_SSIZE_T_MAX;
+    no_spare(f);
     PyObject_GC_Track(f);
     return f;
 }
@@ -251,68 +328,6 @@ static PyMemberDef frame_members[] = {
     {NULL},
 };
 
-/* the object fields, typed when set (as the Core's are, below): the C code trusts them */
-static int
-frame_field_ok(FrameObject *f, int which, PyObject *v)
-{
-    switch (which) {
-    case 0: /* c */
-        return f->obj ? PyDict_CheckExact(v) : PyList_CheckExact(v);
-    case 2: /* path */
-        return PyTuple_CheckExact(v);
-    case 3: /* idx */
-        return PyList_CheckExact(v);
-    default: /* key, ckey, name */
-        return PyUnicode_CheckExact(v) && READY(v) == 0;
-    }
-}
-
-static PyObject **
-frame_slot(FrameObject *f, int which)
-{
-    switch (which) {
-    case 0:
-        return &f->c;
-    case 1:
-        return &f->key;
-    case 2:
-        return &f->path;
-    case 3:
-        return &f->idx;
-    case 4:
-        return &f->ckey;
-    default:
-        return &f->name;
-    }
-}
-
-static PyObject *
-frame_get(PyObject *self, void *closure)
-{
-    return Py_NewRef(*frame_slot((FrameObject *)self, (int)(intptr_t)closure));
-}
-
-static int
-frame_set(PyObject *self, PyObject *value, void *closure)
-{
-    FrameObject *f = (FrameObject *)self;
-    int which = (int)(intptr_t)closure;
-    static const char *names[] = {"c", "key", "path", "idx", "ckey", "name"};
-    static const char *types[] = {"", "a str", "a tuple", "a list", "a str", "a str"};
-    if (value == NULL || !frame_field_ok(f, which, value)) {
-        if (!PyErr_Occurred())
-            PyErr_Format(PyExc_TypeError, "instant: a frame's %s must be %s, not %s",
-                         names[which], which ? types[which] : (f->obj ? "a dict" : "a list"),
-                         value == NULL ? "deleted" : Py_TYPE(value)->tp_name);
-        return -1;
-    }
-    PyObject **slot = frame_slot(f, which);
-    PyObject *old = *slot;
-    *slot = Py_NewRef(value);
-    Py_DECREF(old);
-    return 0;
-}
-
 static PyObject *
 frame_spare(PyObject *self, void *closure)
 {
@@ -320,16 +335,28 @@ frame_spare(PyObject *self, void *closure)
     return Py_NewRef(s ? s : Py_None);
 }
 
-static PyGetSetDef frame_getset[] = {
-    {"c", frame_get, frame_set, "the dict or list being built", (void *)0},
-    {"key", frame_get, frame_set, "Agently key of the container itself", (void *)1},
-    {"path", frame_get, frame_set, "its path", (void *)2},
-    {"idx", frame_get, frame_set, "its indexes", (void *)3},
-    {"ckey", frame_get, frame_set, "prefix of its members' keys", (void *)4},
-    {"name", frame_get, frame_set, "dict: the member being parsed", (void *)5},
-    {"spare", frame_spare, NULL, "the version of c the consumer was last handed (or None)", NULL},
+/* c: the dict or list being built; key: the container's Agently key; path, idx: its path and
+   indexes; ckey: prefix of its members' keys; name: an object's member being parsed */
+static TypedField frame_typed[] = {
+#define FRAME_FIELD(name, type) {#name, type, offsetof(FrameObject, name), "a frame's"}
+    FRAME_FIELD(c, T_CONTAINER), FRAME_FIELD(key, T_STR),  FRAME_FIELD(path, T_TUPLE),
+    FRAME_FIELD(idx, T_LIST),    FRAME_FIELD(ckey, T_STR), FRAME_FIELD(name, T_STR),
+#undef FRAME_FIELD
     {NULL},
 };
+
+/* the typed fields, then the spare (read-only) */
+#define FRAME_TYPED (sizeof(frame_typed) / sizeof(frame_typed[0]) - 1)
+static PyGetSetDef frame_getset[FRAME_TYPED + 2] = {
+    [FRAME_TYPED] = {"spare", frame_spare, NULL, "the version of c the consumer was last handed",
+                     NULL},
+};
+
+static int
+frame_is_obj(PyObject *self)
+{
+    return ((FrameObject *)self)->obj;
+}
 
 static PyTypeObject FrameType = {
     PyVarObject_HEAD_INIT(NULL, 0)
@@ -482,78 +509,28 @@ static PyMemberDef core_members[] = {
         Py_XDECREF(_old);                                                                    \
     } while (0)
 
-/* The fields the C code reads with unchecked macros have their types enforced when they are
-   set (from Python: only a caller writing private attributes could try otherwise, and gets a
-   TypeError), so feed() trusts them without looking: looking costs a cache miss per field in a
-   server where a thousand parsers take turns. */
-enum { T_LIST, T_STR, T_TUPLE, T_DICT, T_DICT_OR_NONE };
-
-typedef struct {
-    const char *name;
-    int type;
-    Py_ssize_t offset;
-} TypedField;
-
 static TypedField core_typed[] = {
-    {"_literals", T_DICT, offsetof(CoreObject, literals)},
-    {"_segs", T_DICT, offsetof(CoreObject, segs)},
-    {"_template", T_DICT_OR_NONE, offsetof(CoreObject, template_)},
-    {"_recent", T_STR, offsetof(CoreObject, recent)},
-    {"_held", T_STR, offsetof(CoreObject, held)},
-    {"_events_now", T_LIST, offsetof(CoreObject, events_now)},
-    {"_stack", T_LIST, offsetof(CoreObject, stack)},
-    {"_held_events", T_LIST, offsetof(CoreObject, held_events)},
-    {"_text", T_STR, offsetof(CoreObject, text)},
-    {"_tail", T_LIST, offsetof(CoreObject, tail)},
-    {"_quote", T_STR, offsetof(CoreObject, quote)},
-    {"_skey", T_STR, offsetof(CoreObject, skey)},
-    {"_sidx", T_LIST, offsetof(CoreObject, sidx)},
-    {"_spath", T_TUPLE, offsetof(CoreObject, spath)},
-    {"_num", T_STR, offsetof(CoreObject, num)},
-    {"_word", T_STR, offsetof(CoreObject, word)},
-    {"_keytext", T_STR, offsetof(CoreObject, keytext)},
+#define CORE_FIELD(name, type, field) {name, type, offsetof(CoreObject, field), "the parser's"}
+    CORE_FIELD("_literals", T_DICT, literals),
+    CORE_FIELD("_segs", T_DICT, segs),
+    CORE_FIELD("_template", T_DICT_OR_NONE, template_),
+    CORE_FIELD("_recent", T_STR, recent),
+    CORE_FIELD("_held", T_STR, held),
+    CORE_FIELD("_events_now", T_LIST, events_now),
+    CORE_FIELD("_stack", T_LIST, stack),
+    CORE_FIELD("_held_events", T_LIST, held_events),
+    CORE_FIELD("_text", T_STR, text),
+    CORE_FIELD("_tail", T_LIST, tail),
+    CORE_FIELD("_quote", T_STR, quote),
+    CORE_FIELD("_skey", T_STR, skey),
+    CORE_FIELD("_sidx", T_LIST, sidx),
+    CORE_FIELD("_spath", T_TUPLE, spath),
+    CORE_FIELD("_num", T_STR, num),
+    CORE_FIELD("_word", T_STR, word),
+    CORE_FIELD("_keytext", T_STR, keytext),
+#undef CORE_FIELD
     {NULL},
 };
-
-static int
-typed_ok(int type, PyObject *v)
-{
-    switch (type) {
-    case T_LIST:
-        return PyList_CheckExact(v);
-    case T_STR:
-        return PyUnicode_CheckExact(v) && READY(v) == 0;
-    case T_TUPLE:
-        return PyTuple_CheckExact(v);
-    case T_DICT:
-        return PyDict_CheckExact(v);
-    default:
-        return v == Py_None || PyDict_CheckExact(v);
-    }
-}
-
-static const char *typed_names[] = {"a list", "a str", "a tuple", "a dict", "a dict or None"};
-
-static PyObject *
-typed_get(PyObject *self, void *closure)
-{
-    return Py_NewRef(*(PyObject **)((char *)self + ((TypedField *)closure)->offset));
-}
-
-static int
-typed_set(PyObject *self, PyObject *value, void *closure)
-{
-    TypedField *t = (TypedField *)closure;
-    if (value == NULL || !typed_ok(t->type, value)) {
-        if (!PyErr_Occurred())
-            PyErr_Format(PyExc_TypeError, "instant: the parser's %s must be %s, not %s", t->name,
-                         typed_names[t->type], value == NULL ? "deleted" : Py_TYPE(value)->tp_name);
-        return -1;
-    }
-    PyObject **slot = (PyObject **)((char *)self + t->offset);
-    SET(*slot, Py_NewRef(value));
-    return 0;
-}
 
 /* the typed fields start empty, of their types */
 static int
@@ -586,17 +563,6 @@ core_typed_init(CoreObject *self)
 }
 
 static PyGetSetDef core_getset[sizeof(core_typed) / sizeof(core_typed[0])];
-
-static void
-core_getset_fill(void)
-{
-    for (size_t i = 0; core_typed[i].name; i++) {
-        core_getset[i].name = core_typed[i].name;
-        core_getset[i].get = typed_get;
-        core_getset[i].set = typed_set;
-        core_getset[i].closure = &core_typed[i];
-    }
-}
 
 static int
 corrupt(const char *what)
@@ -835,6 +801,24 @@ complete_value_of(PyObject *e)
 }
 
 enum { REUSE = 1, LINKED = 2 };
+#define REUSE_DEPTH 64
+
+/* put a container's new version where its old one was: in its parent, or as the root */
+static int
+put_version(CoreObject *self, FrameObject *parent, PyObject *fresh)
+{
+    if (parent == NULL) {
+        SET(self->root, Py_NewRef(fresh));
+        return 0;
+    }
+    if (parent->obj)
+        return PyDict_SetItem(parent->c, parent->name, fresh);
+    Py_ssize_t last = PyList_GET_SIZE(parent->c) - 1;
+    if (last < 0)
+        return corrupt("_stack");
+    PyList_SetItem(parent->c, last, Py_NewRef(fresh));
+    return 0;
+}
 
 /* whether the change notes of `parent` cover the member that holds its child */
 static int
@@ -904,8 +888,8 @@ release(CoreObject *self)
     self->shared = 0;
     PyObject *stack = self->stack;
     Py_ssize_t n = PyList_GET_SIZE(stack), j = 0;
-    FrameObject *parent = NULL, *f = NULL;
-    if (reliable_refcounts) {
+    FrameObject *parent = NULL;
+    if (reliable_refcounts) { /* (otherwise every open container is copied: j = 0) */
         /* the parser's own references: the frame's, and its parent's slot (the root's:
            self._root, and each of this call's events that holds it) */
         Py_ssize_t own = 2;
@@ -918,7 +902,7 @@ release(CoreObject *self)
                 own++;
         }
         for (j = 0; j < n; j++) {
-            f = FRAME(stack, j);
+            FrameObject *f = FRAME(stack, j);
             if (f == NULL)
                 return -1;
             if (!f->attached)
@@ -930,11 +914,6 @@ release(CoreObject *self)
         }
         if (j == n)
             return 0; /* nobody else holds any of them: change them in place */
-    }
-    else {
-        f = n ? FRAME(stack, 0) : NULL;
-        if (n && f == NULL)
-            return -1;
     }
     /* the spares above the copy are not swapped: they would fall behind, drop them */
     for (Py_ssize_t d = 0; d < j; d++) {
@@ -954,21 +933,14 @@ release(CoreObject *self)
             break;
         end++;
     }
-    char reuse_small[16], *reuse = reuse_small;
-    if (end - j > 16) {
-        reuse = PyMem_Malloc((size_t)(end - j));
-        if (reuse == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-    }
     /* reuse[k] for the frame at depth j + k: REUSE, its spare nobody else holds; LINKED, and the
-       spare parent's member holds that spare, and keeps it (the replay does not touch it) */
-    for (Py_ssize_t d = j; d < end; d++) {
+       spare parent's member holds that spare, and keeps it (the replay does not touch it).
+       Deeper than REUSE_DEPTH below j, spares are not reused (copied, as without spares). */
+    char reuse[REUSE_DEPTH];
+    for (Py_ssize_t d = j; d < end && d - j < REUSE_DEPTH; d++) {
         FrameObject *g = (FrameObject *)PyList_GET_ITEM(stack, d);
         char ok = 0;
-        if (reliable_refcounts && g->spare != NULL &&
-            (g->obj ? PyDict_CheckExact(g->spare) : PyList_CheckExact(g->spare))) {
+        if (g->spare != NULL) { /* (only with reliable counts) */
             Py_ssize_t expect = 1;
             char linked = 0;
             if (d > j && (reuse[d - j - 1] & REUSE) && g->linked) {
@@ -982,12 +954,11 @@ release(CoreObject *self)
         }
         reuse[d - j] = ok;
     }
-    Py_ssize_t j0 = j;
     PyObject *old = Py_NewRef(self->root);
-    for (Py_ssize_t d = j0; d < end; d++) {
-        f = (FrameObject *)PyList_GET_ITEM(stack, d);
+    for (Py_ssize_t d = j; d < end; d++) {
+        FrameObject *f = (FrameObject *)PyList_GET_ITEM(stack, d);
         PyObject *fresh; /* the container's next version, the one the parser changes */
-        char how = reuse[d - j0];
+        char how = d - j < REUSE_DEPTH ? reuse[d - j] : 0;
         if (how & REUSE) {
             fresh = f->spare;
             f->spare = NULL;
@@ -1005,29 +976,13 @@ release(CoreObject *self)
         drop_spare(f);
         if (reliable_refcounts) {
             f->spare = Py_NewRef(f->c);
-            f->linked = d > j0; /* the parent's spare is the parent's version just handed out */
+            f->linked = d > j; /* the parent's spare is the parent's version just handed out */
         }
         if (self->slot == f->c) /* the fast path writes to the new version */
             SET(self->slot, Py_NewRef(fresh));
         SET(f->c, fresh);
-        if (how & LINKED) {
-            /* the parent's new version already holds it */
-        }
-        else if (parent == NULL) {
-            SET(self->root, Py_NewRef(fresh));
-        }
-        else if (parent->obj) {
-            if (PyDict_SetItem(parent->c, parent->name, fresh))
-                goto error;
-        }
-        else {
-            Py_ssize_t last = PyList_GET_SIZE(parent->c) - 1;
-            if (last < 0) {
-                corrupt("_stack");
-                goto error;
-            }
-            PyList_SetItem(parent->c, last, Py_NewRef(fresh));
-        }
+        if (!(how & LINKED) && put_version(self, parent, fresh)) /* (LINKED: the parent holds it) */
+            goto error;
         parent = f;
     }
     if (self->root != old) {
@@ -1042,18 +997,13 @@ release(CoreObject *self)
         }
     }
     Py_DECREF(old);
-    if (reuse != reuse_small)
-        PyMem_Free(reuse);
     return 0;
 error:
     Py_DECREF(old);
-    if (reuse != reuse_small)
-        PyMem_Free(reuse);
     return -1;
 }
 
-/* Python code is about to change the document without noting what it changes: no spare can be
-   brought up to date after it */
+/* before Python code changes the document (call_python) */
 static void
 drop_spares(CoreObject *self)
 {
@@ -1063,6 +1013,17 @@ drop_spares(CoreObject *self)
         if (Py_IS_TYPE(g, &FrameType))
             drop_spare((FrameObject *)g);
     }
+}
+
+/* self.<name>(*args[1:nargs]) with args[0] scratch and args[1] the parser: every call from the C
+   code into the Python engine goes through here, since the Python code changes the document
+   without noting what it changes (no spare can be brought up to date after it) */
+static PyObject *
+call_python(CoreObject *self, PyObject *name, PyObject **args, size_t nargs)
+{
+    drop_spares(self);
+    return PyObject_VectorcallMethod(name, args + 1, (nargs - 1) | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                     NULL);
 }
 
 /* State._attach: put the open containers no event has announced yet into their parents */
@@ -1737,8 +1698,7 @@ python_step(CoreObject *self, Ctx *x, Py_ssize_t pos, Py_UCS4 c, Py_ssize_t *sta
     if (p_pos != NULL && p_c != NULL && p_state != NULL) {
         /* self._step(buf, pos, c, state, events) (args[0] is scratch for the call) */
         PyObject *args[7] = {NULL, (PyObject *)self, x->buf, p_pos, p_c, p_state, x->events};
-        drop_spares(self);
-        res = PyObject_VectorcallMethod(m_step, args + 1, 6 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        res = call_python(self, m_step, args, 7);
     }
     Py_XDECREF(p_pos);
     Py_XDECREF(p_c);
@@ -1762,9 +1722,8 @@ after_value(CoreObject *self, Py_ssize_t *state)
         *state = AFTER;
         return 0;
     }
-    drop_spares(self);
-    PyObject *res = PyObject_VectorcallMethod(m_after_value, (PyObject **)&self,
-                                              1 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    PyObject *args[2] = {NULL, (PyObject *)self};
+    PyObject *res = call_python(self, m_after_value, args, 2);
     if (res == NULL)
         return -1;
     Py_DECREF(res);
@@ -2152,9 +2111,8 @@ error:
 static PyObject *
 call_method1(PyObject *self, PyObject *name, PyObject *arg)
 {
-    drop_spares((CoreObject *)self);
     PyObject *args[3] = {NULL, self, arg};
-    return PyObject_VectorcallMethod(name, args + 1, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    return call_python((CoreObject *)self, name, args, 3);
 }
 
 /* Parser._sync_recent */
@@ -2433,9 +2391,7 @@ feed_text(CoreObject *self, PyObject *buf)
             goto error;
         /* where the search for a document resumes, or the ParseError */
         PyObject *args[5] = {NULL, (PyObject *)self, f, buf, events};
-        drop_spares(self);
-        PyObject *r = PyObject_VectorcallMethod(m_resume, args + 1,
-                                                4 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        PyObject *r = call_python(self, m_resume, args, 5);
         Py_DECREF(f);
         if (r == NULL)
             goto error;
@@ -2693,7 +2649,8 @@ PyInit__speedups(void)
         (t_delta_doc = template(s_delta, Py_False, 1)) == NULL ||
         (t_done_doc = template(s_done, Py_True, 1)) == NULL)
         return NULL;
-    core_getset_fill();
+    typed_getset(core_getset, core_typed);
+    typed_getset(frame_getset, frame_typed);
     if (PyType_Ready(&FrameType) < 0 || PyType_Ready(&CoreType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);

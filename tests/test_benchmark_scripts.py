@@ -1,13 +1,18 @@
-"""benchmarks/instructions.py: the loop it measures, and the arithmetic on callgrind's counts.
+"""What the benchmark scripts compute, beyond the small runs of the README's commands.
 
-The measurement itself needs valgrind and minutes; here the loop runs as it does under
-callgrind, and a stand-in ``valgrind`` on PATH (it runs the loop and reports a made-up count
-that depends on ``--runs``) checks that the script turns two counts into instructions per chunk.
+``benchmarks/instructions.py``: the measurement itself needs valgrind and minutes; here the
+loop runs as it does under callgrind, and a stand-in ``valgrind`` on PATH (it runs the loop and
+reports a made-up count that depends on ``--runs``) checks that the script turns two counts
+into instructions per chunk.
+
+``benchmarks/compare.py``: a row timed in two passes (``tests/test_readme.py`` runs it with
+``--quick``, one run a row, which has no second pass).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -72,3 +77,36 @@ def test_without_valgrind_says_so(tmp_path: Path) -> None:
     done = run("--consumer", "on", "--chunks", "1-8", env=env)
     assert done.returncode == 2
     assert "needs valgrind" in done.stderr
+
+
+def test_compare_times_rows_in_two_passes(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/compare.py",
+            "--sizes",
+            "1K,4K",
+            "--repeat-s",
+            "0.01",
+            "--only",
+            "instant Parser()",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "second pass:" in done.stderr
+    report = (tmp_path / "compare.md").read_text()
+    assert "the better of the two passes counts" in report
+    # | contender | total | µs/chunk | growth | ... | value | runs |
+    rows = re.findall(
+        r"^\| instant Parser\(\) \| [^|]+ \| [^|]+ \| ([^|]+) \|.*\| ok \| (\d+) \|$", report, re.M
+    )
+    assert len(rows) == 4, report  # 2 sizes x 2 chunkings
+    assert all(int(runs) >= 6 for _, runs in rows)  # at least 3 runs in each pass
+    growth = [g.strip() for g, _ in rows]  # from the previous size: none for the first
+    assert growth[0] == growth[2] == "—" and float(growth[1]) > 0 and float(growth[3]) > 0, growth

@@ -169,7 +169,7 @@ def _copies(parser: Any, before: list[tuple[Any, int]]) -> list[bool]:
     """For each open container before the call still open after it: was it copied? (A copy
     is made while the original is alive, so it always has another id.)"""
     open_now = {id(f): f for f in parser._stack}
-    return [id(f.c) != old for f, old in before if open_now.get(id(f)) is f]
+    return [id(f.c) != old for f, old in before if id(f) in open_now and open_now[id(f)] is f]
 
 
 def trace(

@@ -185,6 +185,8 @@ def trace(
     parser = make(**options)
     kept: list[Any] = []
     run_labels = Labels()  # "all": everything is kept, so identities hold across calls
+    failed: Any = None  # the first ParseError raised, and its events
+    failed_events: Any = None
     for i in range(len(chunks) + 1):
         labels = run_labels if policy == "all" else Labels()
         before = [(f, id(f.c)) for f in parser._stack]
@@ -194,6 +196,15 @@ def trace(
         except instant.ParseError as e:
             # the traceback's frames (more of them in Python) hold the events: let them go
             e.__traceback__ = e.__context__ = e.__cause__ = None
+            if e is failed:
+                # SPEC: later calls raise the same error, whose events (the failing call's) were
+                # recorded then; recording them again on every call costs the events times the
+                # document's depth per call (one input of the long run took 24 GB that way)
+                again = ("the same error again", e.events is failed_events, str(e))
+                out.calls.append((None, again, _copies(parser, before)))
+                continue
+            if failed is None:
+                failed, failed_events = e, e.events
             events = e.events
             error = (
                 type(e).__name__,

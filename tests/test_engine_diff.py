@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 import instant
 from instant.strategies import chunkings as chunkings_strategy
 from instant.strategies import json_texts, model_outputs, truncations
-from tests.engines import OPTION_SETS, POLICIES, chunkings, compare
+from tests.engines import OPTION_SETS, POLICIES, chunkings, compare, engines, trace
 from tests.fuzz import diff_engines
 from tests.test_fuzz_regressions import FINDINGS, SEEDS
 from tests.test_replies import REPLIES
@@ -276,3 +276,19 @@ def test_what_follows_the_document_reaches_the_ignored_hook_the_same() -> None:
             traces[name] = trace(make, chunks, {})
         assert difference(traces["c"], traces["python"]) is None
         assert seen["c"] == seen["python"] and "".join(seen["c"]).strip()
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_a_failed_parser_raises_the_same_error_again(policy: str) -> None:
+    # SPEC: further calls raise the same error; the trace notes it once it was recorded (a deep
+    # document's events recorded on every later call took the long run to 24 GB)
+    text = "[" * 300 + "Sure!\n" + "[" * 50 + "]" * 400
+    chunks = list(text)
+    assert compare(chunks, {"strict": True, "emit_start": True}, policy) is None
+    for name, make in engines().items():
+        t = trace(make, chunks, {"strict": True, "emit_start": True}, policy)
+        failed = next(i for i, call in enumerate(t.calls) if call[1] is not None)
+        assert t.calls[failed][1][0] == "ParseError" and len(t.calls[failed][0]) == 300, name
+        later = t.calls[failed + 1 :]
+        assert len(later) == len(chunks) - failed, name  # the close() too
+        assert all(c[1][:2] == ("the same error again", True) for c in later), name

@@ -20,6 +20,7 @@ differential run (``tests/fuzz/diff_engines.py``, run once with 1,000,000 inputs
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -292,3 +293,34 @@ def test_a_failed_parser_raises_the_same_error_again(policy: str) -> None:
         later = t.calls[failed + 1 :]
         assert len(later) == len(chunks) - failed, name  # the close() too
         assert all(c[1][:2] == ("the same error again", True) for c in later), name
+
+
+def test_the_long_run_names_what_stopped_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert diff_engines.main(["--inputs", "60", "--batch", "20", "--processes", "2"]) == 0
+    assert "done: 60 inputs fed to both engines, no difference" in capsys.readouterr().out
+
+    real = diff_engines.run
+
+    def dies(seed: int, start: int, count: int) -> tuple[int, str | None]:
+        if start == 20:
+            os._exit(9)  # as the OOM killer or a crash in the C code would end it
+        return real(seed, start, count)
+
+    monkeypatch.setattr(diff_engines, "run", dies)  # the workers are forked: they see it
+    argv = ["--seed", "3", "--inputs", "60", "--batch", "20", "--processes", "1"]
+    assert diff_engines.main(argv) == 1
+    out = capsys.readouterr().out
+    assert "a worker died within inputs 20..39" in out, out
+    assert "--seed 3 --start 20 --inputs 20 --batch 1" in out, out
+
+    def grows(seed: int, start: int, count: int) -> tuple[int, str | None]:
+        monkeypatch.setattr(diff_engines, "compare", lambda *a, **k: bytearray(1 << 31))
+        return real(seed, start, count)
+
+    monkeypatch.setattr(diff_engines, "run", grows)
+    argv = ["--seed", "3", "--start", "40", "--inputs", "5", "--max-gb", "1"]
+    assert diff_engines.main(argv) == 1
+    out = capsys.readouterr().out
+    assert "input 40 (seed 3): MemoryError" in out, out

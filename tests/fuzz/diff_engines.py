@@ -1,6 +1,7 @@
 """The long differential run: the C and Python engines fed the same inputs, until a difference.
 
     python tests/fuzz/diff_engines.py --inputs 1000000 [--seed 0] [--processes 2]
+    python tests/fuzz/diff_engines.py --seed 0 --start 800000 --inputs 20000  # a part of it
 
 Each *input* is one text, cut one way, parsed with one set of options by a consumer with one
 policy (what it keeps between calls), fed to both engines in the same process and compared with
@@ -11,7 +12,10 @@ replies (``tests/data/replies.txt``), the JSON5 suite, the fuzz seeds -- and fro
 JSON and model-like replies, each mutated at random (cut short, spans deleted or repeated,
 tokens inserted: quotes, escapes, surrogate halves, brackets, literals, comments, fences,
 think tags, control characters, non-ASCII). Exit status 1 and the failing input on the first
-difference; deterministic for a seed. ``tests/test_engine_diff.py`` runs a CI-sized slice.
+difference; deterministic for a seed. Each worker's address space is capped (``--max-gb``),
+so an input that makes a worker grow without end is named (a ``MemoryError``); a worker that
+dies all the same ends the run with the batch it had. ``tests/test_engine_diff.py`` runs a
+CI-sized slice.
 """
 
 from __future__ import annotations
@@ -20,8 +24,11 @@ import argparse
 import json
 import multiprocessing
 import random
+import resource
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -241,7 +248,10 @@ def inputs(seed: int, count: int, start: int = 0) -> Any:
 def run(seed: int, start: int, count: int) -> tuple[int, str | None]:
     done = 0
     for chunks, options, policy, k in inputs(seed, count, start):
-        diff = compare(chunks, options, policy, seed=k)
+        try:
+            diff = compare(chunks, options, policy, seed=k)
+        except MemoryError:  # over --max-gb (the worker's cap): name the input
+            return done, f"input {k} (seed {seed}): MemoryError, over the worker's memory cap"
         if diff is not None:
             return done, f"input {k} (seed {seed}): {diff}"
         done += 1
@@ -252,8 +262,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--inputs", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--start", type=int, default=0, help="index of the first input")
     ap.add_argument("--processes", type=int, default=1)
     ap.add_argument("--batch", type=int, default=20_000)
+    ap.add_argument("--max-gb", type=float, default=4.0, help="address space cap of a worker")
     args = ap.parse_args(argv)
     import instant
 
@@ -261,19 +273,43 @@ def main(argv: list[str] | None = None) -> int:
         print("the C engine is not built (or INSTANT_PURE_PYTHON is set): nothing to compare")
         return 2
     started = time.time()
-    batches = [
-        (args.seed, s, min(args.batch, args.inputs - s)) for s in range(0, args.inputs, args.batch)
-    ]
+    end = args.start + args.inputs
+    batches = [(args.seed, s, min(args.batch, end - s)) for s in range(args.start, end, args.batch)]
     total = 0
-    with multiprocessing.Pool(args.processes) as pool:
-        for done, diff in pool.imap(_run_batch, batches):
+    # a worker that dies (killed, crashed) breaks the pool and ends the run, naming its batch
+    # (multiprocessing.Pool would replace it and wait forever for the batch it had)
+    pool = ProcessPoolExecutor(
+        args.processes,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_cap_memory,
+        initargs=(args.max_gb,),
+    )
+    try:
+        results = pool.map(_run_batch, batches)
+        for seed, start, count in batches:
+            try:
+                done, diff = next(results)
+            except BrokenProcessPool:
+                print(
+                    f"a worker died within inputs {start:,}..{start + count - 1:,} (killed, or "
+                    f"the C code crashed); that batch alone: --seed {seed} --start {start} "
+                    f"--inputs {count} --batch 1"
+                )
+                return 1
             total += done
             if diff is not None:
                 print(f"DIFFERENCE after {total:,} inputs: {diff}")
                 return 1
             print(f"{total:,} inputs, no difference ({time.time() - started:.0f} s)", flush=True)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # an early end waits for no other batch
     print(f"done: {total:,} inputs fed to both engines, no difference")
     return 0
+
+
+def _cap_memory(max_gb: float) -> None:
+    cap = int(max_gb * (1 << 30))
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
 def _run_batch(batch: tuple[int, int, int]) -> tuple[int, str | None]:

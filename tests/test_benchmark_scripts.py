@@ -106,7 +106,10 @@ def test_compare_times_rows_in_two_passes(tmp_path: Path) -> None:
     rows = re.findall(
         r"^\| instant Parser\(\) \| [^|]+ \| [^|]+ \| ([^|]+) \|.*\| ok \| (\d+) \|$", report, re.M
     )
-    assert len(rows) == 4, report  # 2 sizes x 2 chunkings
+    # 2 sizes in each chunking: 1-8, and o200k when bpe-openai (the bench extra) is installed
+    o200k = "bpe-openai is not installed" not in done.stderr
+    assert len(rows) == (4 if o200k else 2), report
     assert all(int(runs) >= 6 for _, runs in rows)  # at least 3 runs in each pass
     growth = [g.strip() for g, _ in rows]  # from the previous size: none for the first
-    assert growth[0] == growth[2] == "—" and float(growth[1]) > 0 and float(growth[3]) > 0, growth
+    for first, second in zip(growth[::2], growth[1::2]):
+        assert first == "—" and float(second) > 0, growth

@@ -28,6 +28,10 @@ from tests import typed_models
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
+# The snippets import ``typed_models_partial``: not a package, and not a file in this tree, but
+# the module ``instant stubs tests.typed_models`` writes, which the ``project`` fixture below
+# generates beside them (as a user generates theirs).
+
 GOOD = """
 from __future__ import annotations
 

@@ -180,6 +180,37 @@ def test_targeted(text: str) -> None:
     same_every_way(text, OPTION_SETS, exhaustive=96, seed=text)
 
 
+EXCERPTS = [
+    # errors whose excerpt reaches back over many calls (the C engine keeps those characters in
+    # a buffer of its own and makes the str only when Python reads it)
+    '{"a": "' + "x" * 45 + '\x01"}',  # strict: after text the fast path took
+    "[" + " " * 70 + "1 2]",  # after a long run of blanks
+    '{"k": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12.e5]}',  # a number begun in an earlier call
+    '{"\u00e4": "' + "\u00fc" * 40 + "\u20ac\U0001f600" * 4 + '", "b": tru}',  # every width
+    '["' + "\u00e9" * 35 + '", 12' + "3" * 30 + "x]",
+    # a number too long, or one a hook refuses: the error points back at the number's start (or
+    # its limit), in text consumed calls ago, which the excerpt takes from the kept characters
+    '{"pad": "' + "p" * 20 + '", "n": [7, 8, 9], "big": 1234567890123456789012345}',
+    "[" + "\u00fc" * 50 + ", -98765432109876543210]",
+]
+
+
+def _short_ints(text: str) -> int:
+    if len(text) > 12:
+        raise ValueError("this hook takes at most 12 digits")
+    return int(text)
+
+
+@pytest.mark.parametrize("text", EXCERPTS, ids=range(len(EXCERPTS)))
+def test_excerpts_after_many_calls(text: str) -> None:
+    options: list[dict[str, Any]] = [
+        *BASIC,
+        {"max_number_length": 10},
+        {"parse_int": _short_ints, "strict": True},
+    ]
+    same_every_way(text, options, exhaustive=128, seed=text)
+
+
 def test_long_strings_batch_their_deltas_the_same() -> None:
     """Past 65,536 characters a string's deltas are batched (the C path hands that back)."""
     rng = random.Random(5)

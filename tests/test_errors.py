@@ -216,6 +216,22 @@ def test_excerpt_shows_the_text_before_the_error_whatever_the_chunking() -> None
         assert 'small pieces" x' in str(err), (chunks, str(err))
 
 
+def test_excerpt_keeps_the_30_characters_before_the_error_across_many_calls() -> None:
+    # the characters before the culprit may have come in many calls: runs of blanks, a string's
+    # text taken by feed()'s fast path, characters of every width
+    texts = [
+        '{"a": "' + "x" * 45 + '\x01"}',  # strict: a control character
+        "[" + " " * 70 + "1 2]",  # a missing comma
+        '{"\u00e4": "' + "\u00fc" * 40 + "\u20ac\U0001f600" * 4 + '", "b" 1}',  # a missing colon
+    ]
+    for text in texts:
+        for chunks in chunkings(text, seeds=3):
+            err = error_of(chunks, strict=True)
+            before = text[max(0, err.offset - 30) : err.offset]
+            assert err.excerpt[: err.pointer] == before, (chunks, err.excerpt, err.pointer)
+            assert err.excerpt[err.pointer] == text[err.offset]
+
+
 def test_number_limit_counts_digits_not_the_sign() -> None:
     # max_number_length is CPython's int-string limit: digits, the sign not counted
     for text in ("-" + "9" * 4300, "9" * 4300, "[-" + "9" * 4300 + "]"):

@@ -75,7 +75,8 @@ static int configured;
 
 /* interned names and event templates */
 static PyObject *s_key, *s_indexes, *s_path, *s_event, *s_delta, *s_value, *s_is_complete,
-    *s_complete_value, *s_document, *s_done, *s_empty, *s_dquote, *s_pos;
+    *s_complete_value, *s_document, *s_done, *s_empty, *s_dquote, *s_pos, *s_dot, *s_items,
+    *s_dot_items;
 static PyObject *m_step, *m_after_value, *m_feed_python, *m_resume, *m_hold;
 static PyObject *t_delta, *t_done, *t_delta_doc, *t_done_doc; /* event templates */
 
@@ -388,6 +389,11 @@ typedef struct {
     /* stream position */
     Py_ssize_t base, lines, last_nl, recent_end;
     PyObject *recent, *held, *decoder, *error, *events_now;
+    /* the excerpt tail as the C code keeps it (see recent_add): while `rmine`, rbuf[:rlen] is
+       _recent and the `recent` object is out of date (made again when Python reads it) */
+    char rmine;
+    Py_ssize_t rlen;
+    Py_UCS4 rbuf[60];
     /* the machine */
     Py_ssize_t state;
     char closer_ok;
@@ -514,7 +520,6 @@ static TypedField core_typed[] = {
     CORE_FIELD("_literals", T_DICT, literals),
     CORE_FIELD("_segs", T_DICT, segs),
     CORE_FIELD("_template", T_DICT_OR_NONE, template_),
-    CORE_FIELD("_recent", T_STR, recent),
     CORE_FIELD("_held", T_STR, held),
     CORE_FIELD("_events_now", T_LIST, events_now),
     CORE_FIELD("_stack", T_LIST, stack),
@@ -562,7 +567,8 @@ core_typed_init(CoreObject *self)
     return 0;
 }
 
-static PyGetSetDef core_getset[sizeof(core_typed) / sizeof(core_typed[0])];
+#define CORE_TYPED (sizeof(core_typed) / sizeof(core_typed[0]) - 1)
+static PyGetSetDef core_getset[CORE_TYPED + 2]; /* the typed fields, _recent, the end */
 
 static int
 corrupt(const char *what)
@@ -656,6 +662,28 @@ dq_run(int kind, const void *data, Py_ssize_t n, Py_ssize_t pos, int strict)
         return pos;
     }
     }
+}
+
+/* a + b, as PyUnicode_Concat makes it, for the common case of two strings of one kind without
+   its general machinery (a str's kind is the narrowest that holds its characters, so the
+   result's is theirs, and ASCII only when both are) */
+static PyObject *
+str_concat(PyObject *a, PyObject *b)
+{
+    Py_ssize_t na = PyUnicode_GET_LENGTH(a), nb = PyUnicode_GET_LENGTH(b);
+    int kind = PyUnicode_KIND(a);
+    if (na == 0 || nb == 0 || kind != (int)PyUnicode_KIND(b) || na > PY_SSIZE_T_MAX / 4 - nb)
+        return PyUnicode_Concat(a, b);
+    Py_UCS4 maxchar = kind == PyUnicode_1BYTE_KIND
+                          ? (PyUnicode_IS_ASCII(a) && PyUnicode_IS_ASCII(b) ? 0x7F : 0xFF)
+                          : kind == PyUnicode_2BYTE_KIND ? 0xFFFF : 0x10FFFF;
+    PyObject *s = PyUnicode_New(na + nb, maxchar);
+    if (s == NULL)
+        return NULL;
+    char *out = PyUnicode_DATA(s);
+    memcpy(out, PyUnicode_DATA(a), (size_t)(na * kind));
+    memcpy(out + na * kind, PyUnicode_DATA(b), (size_t)(nb * kind));
+    return s;
 }
 
 static PyObject *
@@ -836,9 +864,10 @@ member_noted(FrameObject *parent)
     return 0;
 }
 
-/* bring a spare up to date with its frame's container: replay what changed since */
+/* bring a spare up to date with its frame's container: replay what changed since (but for
+   member `skip`, which the caller sets next) */
 static int
-replay(FrameObject *f, PyObject *spare)
+replay(FrameObject *f, PyObject *spare, PyObject *skip)
 {
     PyObject *c = f->c;
     if (f->obj) {
@@ -846,6 +875,8 @@ replay(FrameObject *f, PyObject *spare)
         Py_ssize_t n = f->ndk;
         for (Py_ssize_t k = 0; k < n; k++) {
             PyObject *key = PyList_GET_ITEM(keys, k);
+            if (key == skip)
+                continue;
             PyObject *v = PyDict_GetItemWithError(c, key);
             if (v == NULL) {
                 if (PyErr_Occurred())
@@ -883,7 +914,7 @@ replay(FrameObject *f, PyObject *spare)
    costs what changed in it, not the width of the open containers. A spare anybody else still
    holds (its reference count says so, as for the document itself) is never touched. */
 static int
-release(CoreObject *self)
+release_for(CoreObject *self, PyObject *skip_in, PyObject *skip_key)
 {
     self->shared = 0;
     PyObject *stack = self->stack;
@@ -962,7 +993,9 @@ release(CoreObject *self)
         if (how & REUSE) {
             fresh = f->spare;
             f->spare = NULL;
-            if (replay(f, fresh)) {
+            /* the caller sets member skip_key of container skip_in (an object) right after:
+               no use copying its old value into the spare first */
+            if (replay(f, fresh, f->c == skip_in ? skip_key : NULL)) {
                 Py_DECREF(fresh);
                 goto error;
             }
@@ -1001,6 +1034,12 @@ release(CoreObject *self)
 error:
     Py_DECREF(old);
     return -1;
+}
+
+static int
+release(CoreObject *self)
+{
+    return release_for(self, NULL, NULL);
 }
 
 /* before Python code changes the document (call_python) */
@@ -1091,7 +1130,7 @@ where(CoreObject *self, FrameObject *top, PyObject **key, PyObject **idx, PyObje
         }
         PyObject *name = PyTuple_GET_ITEM(entry, 0);
         SET(top->name, Py_NewRef(name));
-        *key = PyUnicode_Concat(top->ckey, PyTuple_GET_ITEM(entry, 1));
+        *key = str_concat(top->ckey, PyTuple_GET_ITEM(entry, 1));
         *idx = list_copy(top->idx);
         *path = tuple_plus(top->path, Py_NewRef(name));
         Py_DECREF(entry);
@@ -1130,7 +1169,7 @@ set_string(CoreObject *self, FrameObject *top, PyObject *text)
         self->sattached = 1;
         return put(self, top, text);
     }
-    if (self->shared && release(self))
+    if (self->shared && release_for(self, top->obj ? top->c : NULL, top->name))
         return -1;
     note_change(top, top->name, 1);
     if (top->obj)
@@ -1484,7 +1523,7 @@ static int
 string_piece(CoreObject *self, FrameObject *top, PyObject *events, PyObject *piece, int final)
 {
     if (PyUnicode_GET_LENGTH(piece)) {
-        PyObject *text = PyUnicode_Concat(self->text, piece);
+        PyObject *text = str_concat(self->text, piece);
         if (text == NULL)
             return -1;
         SET(self->text, text);
@@ -1587,7 +1626,7 @@ key_step(CoreObject *self, FrameObject *top, Ctx *x, Py_ssize_t pos, Py_ssize_t 
     PyObject *piece = decode(x->buf, x->kind, x->data, pos, end, esc);
     if (piece == NULL)
         return -1;
-    PyObject *keytext = PyUnicode_Concat(self->keytext, piece);
+    PyObject *keytext = str_concat(self->keytext, piece);
     Py_DECREF(piece);
     if (keytext == NULL)
         return -1;
@@ -1612,7 +1651,7 @@ number_step(CoreObject *self, FrameObject *top, Ctx *x, Py_ssize_t pos, Py_ssize
     PyObject *piece = PyUnicode_Substring(x->buf, start, pos);
     if (piece == NULL)
         return -1;
-    PyObject *num = PyUnicode_Concat(self->num, piece);
+    PyObject *num = str_concat(self->num, piece);
     Py_DECREF(piece);
     if (num == NULL)
         return -1;
@@ -1661,7 +1700,7 @@ word_step(CoreObject *self, FrameObject *top, Ctx *x, Py_ssize_t pos, Py_ssize_t
     PyObject *piece = PyUnicode_Substring(x->buf, pos, end);
     if (piece == NULL)
         return -1;
-    PyObject *word = PyUnicode_Concat(self->word, piece);
+    PyObject *word = str_concat(self->word, piece);
     Py_DECREF(piece);
     if (word == NULL)
         return -1;
@@ -1967,9 +2006,9 @@ loop(CoreObject *self, Ctx *x, Py_ssize_t pos)
                         int obj = c == '{';
                         PyObject *ckey;
                         if (PyUnicode_GET_LENGTH(key))
-                            ckey = PyUnicode_FromFormat(obj ? "%U." : "%U.[]", key);
+                            ckey = str_concat(key, obj ? s_dot : s_dot_items);
                         else
-                            ckey = PyUnicode_FromString(obj ? "" : "[]");
+                            ckey = Py_NewRef(obj ? s_empty : s_items);
                         if (ckey == NULL) {
                             Py_DECREF(v);
                             Py_DECREF(key);
@@ -2052,7 +2091,7 @@ loop(CoreObject *self, Ctx *x, Py_ssize_t pos)
                         goto error;
                     pos = end + 1;
                     if (state == KEYSTR) { /* FastLoop: the key's name, _keytext untouched */
-                        PyObject *name = PyUnicode_Concat(self->keytext, piece);
+                        PyObject *name = str_concat(self->keytext, piece);
                         Py_DECREF(piece);
                         if (name == NULL)
                             goto error;
@@ -2115,29 +2154,107 @@ call_method1(PyObject *self, PyObject *name, PyObject *arg)
     return call_python((CoreObject *)self, name, args, 3);
 }
 
-/* Parser._sync_recent */
+/* -- the excerpt tail (_recent) -------------------------------------------------------------- */
+
+/* out[:end - start] = s[start:end] */
+static void
+widen(Py_UCS4 *out, int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
+{
+    Py_ssize_t n = end - start;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *s = (const Py_UCS1 *)data + start;
+        for (Py_ssize_t i = 0; i < n; i++)
+            out[i] = s[i];
+    }
+    else if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *s = (const Py_UCS2 *)data + start;
+        for (Py_ssize_t i = 0; i < n; i++)
+            out[i] = s[i];
+    }
+    else {
+        memcpy(out, (const Py_UCS4 *)data + start, sizeof(Py_UCS4) * (size_t)n);
+    }
+}
+
+/* Parser._feed_text keeps in _recent the characters consumed last, for error excerpts: after
+   consuming buf[:pos], buf[pos - 30:pos] when pos >= 30, else _recent + buf[:pos], cut to its
+   last 30 when longer than 60; _sync_recent: (_recent + what the fast path took)[-30:]. The C
+   code does the same in rbuf, without making a str every call; the str is made when Python
+   reads _recent. Only the last 60 characters of a longer _recent (a caller's own) matter to
+   either rule, so those are all rbuf loads. */
+static void
+recent_load(CoreObject *self)
+{
+    if (self->rmine)
+        return;
+    PyObject *r = self->recent;
+    Py_ssize_t len = PyUnicode_GET_LENGTH(r), from = len > 60 ? len - 60 : 0;
+    widen(self->rbuf, PyUnicode_KIND(r), PyUnicode_DATA(r), from, len);
+    self->rlen = len - from;
+    self->rmine = 1;
+}
+
+/* add s[start:end] to the tail: `sync`, _sync_recent's rule, else _feed_text's */
+static inline void
+recent_add(CoreObject *self, int kind, const void *data, Py_ssize_t start, Py_ssize_t end,
+           int sync)
+{
+    recent_load(self);
+    Py_UCS4 *r = self->rbuf;
+    if (end - start >= 30) {
+        widen(r, kind, data, end - 30, end);
+        self->rlen = 30;
+        return;
+    }
+    Py_ssize_t total = self->rlen + (end - start);
+    if (total > (sync ? 30 : 60)) { /* keep the last 30: drop the tail's first total - 30 */
+        Py_ssize_t drop = total - 30;
+        memmove(r, r + drop, sizeof(Py_UCS4) * (size_t)(self->rlen - drop));
+        self->rlen -= drop;
+    }
+    widen(r + self->rlen, kind, data, start, end);
+    self->rlen += end - start;
+}
+
+static PyObject *
+recent_get(CoreObject *self, void *closure)
+{
+    if (self->rmine) {
+        PyObject *s = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, self->rbuf, self->rlen);
+        if (s == NULL)
+            return NULL;
+        SET(self->recent, s);
+        self->rmine = 0;
+    }
+    return Py_NewRef(self->recent);
+}
+
 static int
+recent_set(CoreObject *self, PyObject *value, void *closure)
+{
+    if (value == NULL || !typed_ok(T_STR, value, 0)) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_TypeError, "instant: the parser's _recent must be a str, not %s",
+                         value == NULL ? "deleted" : Py_TYPE(value)->tp_name);
+        return -1;
+    }
+    SET(self->recent, Py_NewRef(value));
+    self->rmine = 0;
+    return 0;
+}
+
+/* Parser._sync_recent */
+static void
 sync_recent(CoreObject *self)
 {
     Py_ssize_t gap = self->base - self->recent_end;
     if (gap > 0) {
-        Py_ssize_t len = PyUnicode_GET_LENGTH(self->text);
-        PyObject *piece = PyUnicode_Substring(self->text, gap >= len ? 0 : len - gap, len);
-        if (piece == NULL)
-            return -1;
-        PyObject *joined = PyUnicode_Concat(self->recent, piece);
-        Py_DECREF(piece);
-        if (joined == NULL)
-            return -1;
-        Py_ssize_t jl = PyUnicode_GET_LENGTH(joined);
-        PyObject *recent = PyUnicode_Substring(joined, jl > 30 ? jl - 30 : 0, jl);
-        Py_DECREF(joined);
-        if (recent == NULL)
-            return -1;
-        SET(self->recent, recent);
+        PyObject *t = self->text;
+        Py_ssize_t len = PyUnicode_GET_LENGTH(t);
+        recent_add(self, PyUnicode_KIND(t), PyUnicode_DATA(t), gap >= len ? 0 : len - gap, len,
+                   1);
     }
     self->recent_end = self->base;
-    return 0;
 }
 
 /* Parser._fast_setup */
@@ -2237,13 +2354,16 @@ fast_path(CoreObject *self, PyObject *chunk)
     if (!plain_text(PyUnicode_KIND(chunk), PyUnicode_DATA(chunk), n, q, self->strict))
         return NOT_TAKEN;
     self->base += n;
-    PyObject *value = PyUnicode_Concat(self->text, chunk);
+    PyObject *value = str_concat(self->text, chunk);
     if (value == NULL)
         return NULL;
     SET(self->text, value);
     if (PyUnicode_GET_LENGTH(value) >= LONG)
         self->in_string = 0; /* from now on deltas are batched (_string_delta) */
-    if (self->shared && release(self))
+    /* (the slot is the top container's member once fast_setup has run for this string:
+       feed_text clears the template) */
+    if (self->shared && release_for(self, self->template_ != Py_None ? self->slot : NULL,
+                                    self->slot_key))
         return NULL;
     if (self->template_ == Py_None && fast_setup(self))
         return NULL;
@@ -2331,8 +2451,8 @@ static PyObject *
 feed_text(CoreObject *self, PyObject *buf)
 {
     self->bulk_budget = BUDGET;
-    if (self->recent_end != self->base && sync_recent(self))
-        return NULL;
+    if (self->recent_end != self->base)
+        sync_recent(self);
     PyObject *events;
     if (PyList_GET_SIZE(self->held_events)) {
         events = self->held_events;
@@ -2403,7 +2523,7 @@ feed_text(CoreObject *self, PyObject *buf)
             goto error;
         }
     }
-    PyObject *held = PyUnicode_Substring(buf, pos, x.n);
+    PyObject *held = pos == x.n ? Py_NewRef(s_empty) : PyUnicode_Substring(buf, pos, x.n);
     if (held == NULL)
         goto error;
     SET(self->held, held);
@@ -2413,24 +2533,7 @@ feed_text(CoreObject *self, PyObject *buf)
             self->lines += lines;
             self->last_nl = self->base + last;
         }
-        PyObject *recent;
-        if (pos >= 30) {
-            recent = PyUnicode_Substring(buf, pos - 30, pos);
-        }
-        else {
-            PyObject *head = PyUnicode_Substring(buf, 0, pos);
-            recent = head == NULL ? NULL : PyUnicode_Concat(self->recent, head);
-            Py_XDECREF(head);
-            if (recent != NULL && PyUnicode_GET_LENGTH(recent) > 60) {
-                Py_ssize_t rl = PyUnicode_GET_LENGTH(recent);
-                PyObject *cut = PyUnicode_Substring(recent, rl - 30, rl);
-                Py_DECREF(recent);
-                recent = cut;
-            }
-        }
-        if (recent == NULL)
-            goto error;
-        SET(self->recent, recent);
+        recent_add(self, x.kind, x.data, 0, pos, 0);
         self->base += pos;
         self->recent_end = self->base;
     }
@@ -2480,7 +2583,7 @@ core_feed(CoreObject *self, PyObject *chunk)
         return call_method1((PyObject *)self, m_feed_python, chunk);
     if (PyUnicode_GET_LENGTH(chunk) == 0)
         return PyList_New(0);
-    PyObject *buf = PyUnicode_GET_LENGTH(self->held) ? PyUnicode_Concat(self->held, chunk)
+    PyObject *buf = PyUnicode_GET_LENGTH(self->held) ? str_concat(self->held, chunk)
                                                     : Py_NewRef(chunk);
     if (buf == NULL || READY(buf)) {
         Py_XDECREF(buf);
@@ -2638,6 +2741,9 @@ PyInit__speedups(void)
     INTERN(s_empty, "")
     INTERN(s_dquote, "\"")
     INTERN(s_pos, "pos")
+    INTERN(s_dot, ".")
+    INTERN(s_items, "[]")
+    INTERN(s_dot_items, ".[]")
     INTERN(m_step, "_step")
     INTERN(m_after_value, "_after_value")
     INTERN(m_feed_python, "_feed_python")
@@ -2650,6 +2756,8 @@ PyInit__speedups(void)
         (t_done_doc = template(s_done, Py_True, 1)) == NULL)
         return NULL;
     typed_getset(core_getset, core_typed);
+    core_getset[CORE_TYPED] = (PyGetSetDef){"_recent", (getter)recent_get, (setter)recent_set,
+                                            NULL, NULL};
     typed_getset(frame_getset, frame_typed);
     if (PyType_Ready(&FrameType) < 0 || PyType_Ready(&CoreType) < 0)
         return NULL;

@@ -378,6 +378,13 @@ def test_parse_error_events_are_selected_too() -> None:
         parser.feed('{"a": 1, "b": 2, "c" 3}')
     assert [e["key"] for e in info.value.events] == ["b"]
     assert parser.value == {"a": 1, "b": 2}
+    # a failed parser raises the same error again, its events selected once (not again)
+    selected = info.value.events
+    for again in (lambda: parser.feed("4}"), parser.close):
+        with pytest.raises(instant.ParseError) as later:
+            again()
+        assert later.value is info.value and later.value.events is selected
+        assert [e["key"] for e in selected] == ["b"]
 
 
 def test_compile_selector_is_cached_and_matches_plain_events() -> None:

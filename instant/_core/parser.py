@@ -541,28 +541,34 @@ class SelectingParser(Parser):
     selector selects come out of ``feed`` and ``close`` (and ``ParseError.events``)."""
 
     selector: Selector
+    _selected_error: ParseError | None = None  # the error whose events were selected
 
     def feed(self, chunk: str | bytes) -> list[Event]:
         """:meth:`Parser.feed`, returning only the selected events (the others are dropped
         at once, so they hold no snapshot: a later change copies nothing for them)."""
-        selector = self.selector
         try:
             events = Parser.feed(self, chunk)
         except ParseError as err:
-            err.events = selector.filter(err.events)
+            self._select_once(err)
             raise
         if not events:
             return events
-        return selector.filter(events)
+        return self.selector.filter(events)
 
     def close(self) -> list[Event]:
         """:meth:`Parser.close`, returning only the selected events."""
-        selector = self.selector
         try:
-            return selector.filter(Parser.close(self))
+            return self.selector.filter(Parser.close(self))
         except ParseError as err:
-            err.events = selector.filter(err.events)
+            self._select_once(err)
             raise
+
+    def _select_once(self, err: ParseError) -> None:
+        """Keep only the selected events of ``err``: once, when it is first raised (a failed
+        parser raises the very same error again on every later call)."""
+        if err is not self._selected_error:
+            err.events = self.selector.filter(err.events)
+            self._selected_error = err
 
 
 if speedups is not None:  # what the C code needs from the Python engine, handed over once

@@ -84,16 +84,19 @@ static PyObject *t_delta, *t_done, *t_delta_doc, *t_done_doc; /* event templates
 
 typedef struct {
     PyObject_HEAD
+    /* (what release() reads for every open container each chunk first, together) */
     PyObject *c; /* the dict or list being built */
-    PyObject *key, *path, *idx, *ckey, *name;
     char obj, attached;
+    char linked; /* the parent's spare holds this spare (both set by one release()) */
     /* copy-on-write's spare (see release()): the version of `c` the consumer was last handed,
        and what changed in `c` since (object members by key, array items from `dfrom` on) */
     PyObject *spare;
-    char linked; /* the parent's spare holds this spare (both set by one release()) */
     PyObject *dkeys; /* a list, kept for the frame's life: its first ndk items */
     Py_ssize_t ndk;
+    PyObject *last; /* its last item (borrowed), NULL when ndk is 0: no need to look */
     Py_ssize_t dfrom;
+    PyObject *name;
+    PyObject *key, *path, *idx, *ckey;
 } FrameObject;
 
 /* -- typed fields ------------------------------------------------------------------------------ */
@@ -179,6 +182,7 @@ no_spare(FrameObject *f)
     f->linked = 0;
     f->dkeys = NULL;
     f->ndk = 0;
+    f->last = NULL;
     f->dfrom = PY_SSIZE_T_MAX;
 }
 
@@ -188,6 +192,7 @@ drop_spare(FrameObject *f)
     Py_CLEAR(f->spare);
     f->linked = 0;
     f->ndk = 0; /* (the list's items are overwritten by the next notes) */
+    f->last = NULL;
     f->dfrom = PY_SSIZE_T_MAX;
 }
 
@@ -205,10 +210,10 @@ note_change(FrameObject *f, PyObject *key, Py_ssize_t back)
             f->dfrom = i < 0 ? 0 : i;
         return;
     }
+    if (f->last == key)
+        return; /* the same member again (a string growing): the common case */
     PyObject *keys = f->dkeys;
     Py_ssize_t n = f->ndk;
-    if (n && PyList_GET_ITEM(keys, n - 1) == key)
-        return; /* the same member again (a string growing): the common case */
     /* more to replay than the object holds: the next copy is a whole one */
     if (n > PyDict_GET_SIZE(f->c) + 8)
         goto drop;
@@ -217,10 +222,12 @@ note_change(FrameObject *f, PyObject *key, Py_ssize_t back)
     if (n < PyList_GET_SIZE(keys)) {
         PyList_SetItem(keys, n, Py_NewRef(key));
         f->ndk++;
+        f->last = key;
         return;
     }
     if (PyList_Append(keys, key) == 0) {
         f->ndk++;
+        f->last = key;
         return;
     }
 drop:
@@ -378,39 +385,38 @@ static PyTypeObject FrameType = {
 
 typedef struct {
     PyObject_HEAD
+    /* what feed()'s fast path and the start of every call read, together (in a server a
+       thousand parsers take turns: each line of this struct is a cache miss a chunk) */
+    char in_string, strict, snapshots, shared, committed, sattached, emit_start, multiple;
+    Py_ssize_t base, recent_end, state;
+    PyObject *text, *quote, *template_, *slot, *slot_key, *stack, *root, *sidx, *held_events;
+    PyObject *held, *error, *decoder, *max_size, *events_now;
+    /* max_depth and max_number_length as C numbers, and the objects they were read from */
+    PyObject *max_depth, *max_number_length, *depth_of, *length_of;
+    Py_ssize_t limits[2];
     /* options */
-    char strict, multiple, emit_start, snapshots;
-    PyObject *max_depth, *max_number_length, *max_size, *parse_float, *parse_int;
+    PyObject *parse_float, *parse_int;
     PyObject *literals, *segs, *on_ignored;
     Py_ssize_t bulk_budget;
-    /* feed()'s fast path */
-    char in_string;
-    PyObject *template_, *slot, *slot_key;
     /* stream position */
-    Py_ssize_t base, lines, last_nl, recent_end;
-    PyObject *recent, *held, *decoder, *error, *events_now;
+    Py_ssize_t lines, last_nl;
+    PyObject *recent;
+    /* the machine */
+    char closer_ok;
+    Py_ssize_t doc;
+    /* the document */
+    char has_root;
+    Py_ssize_t kind, cand_idx;
+    PyObject *tail;
+    Py_ssize_t tail_len;
+    PyObject *runre, *skey, *spath, *num;
+    Py_ssize_t nst, num_start;
+    PyObject *word, *keytext;
     /* the excerpt tail as the C code keeps it (see recent_add): while `rmine`, rbuf[:rlen] is
        _recent and the `recent` object is out of date (made again when Python reads it) */
     char rmine;
     Py_ssize_t rlen;
     Py_UCS4 rbuf[60];
-    /* the machine */
-    Py_ssize_t state;
-    char closer_ok;
-    Py_ssize_t doc;
-    /* the document */
-    PyObject *stack, *root;
-    char has_root, committed, shared, sattached;
-    Py_ssize_t kind, cand_idx;
-    PyObject *held_events;
-    PyObject *text, *tail;
-    Py_ssize_t tail_len;
-    PyObject *quote, *runre, *skey, *sidx, *spath, *num;
-    Py_ssize_t nst, num_start;
-    PyObject *word, *keytext;
-    /* max_depth and max_number_length as C numbers, and the objects they were read from */
-    PyObject *depth_of, *length_of;
-    Py_ssize_t limits[2];
 } CoreObject;
 
 #define CORE_OBJECTS(X)                                                                      \
@@ -873,6 +879,8 @@ replay(FrameObject *f, PyObject *spare, PyObject *skip)
     if (f->obj) {
         PyObject *keys = f->dkeys;
         Py_ssize_t n = f->ndk;
+        if (n == 1 && f->last == skip)
+            return 0; /* (without reading the list) */
         for (Py_ssize_t k = 0; k < n; k++) {
             PyObject *key = PyList_GET_ITEM(keys, k);
             if (key == skip)

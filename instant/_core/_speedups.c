@@ -2237,16 +2237,14 @@ recent_get(CoreObject *self, void *closure)
     return Py_NewRef(self->recent);
 }
 
+/* _recent is a typed field (a str) whose setter also makes the object authoritative */
+static TypedField recent_field = {"_recent", T_STR, offsetof(CoreObject, recent), "the parser's"};
+
 static int
 recent_set(CoreObject *self, PyObject *value, void *closure)
 {
-    if (value == NULL || !typed_ok(T_STR, value, 0)) {
-        if (!PyErr_Occurred())
-            PyErr_Format(PyExc_TypeError, "instant: the parser's _recent must be a str, not %s",
-                         value == NULL ? "deleted" : Py_TYPE(value)->tp_name);
+    if (typed_set((PyObject *)self, value, &recent_field))
         return -1;
-    }
-    SET(self->recent, Py_NewRef(value));
     self->rmine = 0;
     return 0;
 }

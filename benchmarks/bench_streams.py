@@ -14,11 +14,15 @@ streams are spread over 20 groups whose ticks are 1 ms apart, each group ticking
              same source (one per reply).
 
 CPU time (``time.process_time``) is read over a window of ``--seconds`` s of steady load in
-each mode, in ``--rounds`` rounds that visit every mode (so load from other processes hits
-them alike); the least CPU per chunk of each mode counts. What parsing costs per chunk is a
-mode's CPU per chunk less ``idle``'s; the stream layer's own cost is ``stream`` less
-``feed``; the share of one core that parsing adds is ``stream``'s extra CPU per second of
-wall time (at the rate achieved, which is printed: a machine that cannot keep up ticks late).
+each mode, in ``--rounds`` rounds that each run every mode once, one after the other (the
+order turns from round to round). What parsing costs per chunk is a mode's CPU per chunk less
+``idle``'s in the same round; the stream layer's own cost is ``stream`` less ``feed``; each
+figure is the median over the rounds of those same-round differences, so a change of the
+machine's load between rounds (on a shared machine ``idle`` alone moves by a third) does not
+enter a difference. The share of one core that parsing adds is ``stream``'s extra CPU per
+second of wall time (at the rate achieved, which is printed: a machine that cannot keep up
+ticks late). Of each mode's CPU, the part spent in Python's cyclic garbage collector is
+counted too (``gc.callbacks``), and reported over ``idle``'s like the rest.
 
 Chunks are real ``o200k_base`` tokens (``bpe-openai``, the ``bench`` extra: token bytes
 decoded incrementally, as an API sends text) of seeded 4 KB ``docs.model_document`` replies,
@@ -28,7 +32,7 @@ or ``docs.chunks_1_8`` pieces when that package is not installed (said in the ou
 so the run is deterministic and as fast as the CPU goes; with ``--mode`` it runs one mode
 once and prints the chunks read, which is what the callgrind command below needs::
 
-    python benchmarks/bench_streams.py                      # 1,000 streams, 50 chunks/s, ~70 s
+    python benchmarks/bench_streams.py                      # 1,000 streams, 50 chunks/s, ~2 min
     python benchmarks/bench_streams.py --quick              # one round of 3 s windows
     python benchmarks/bench_streams.py --engine python      # INSTANT_PURE_PYTHON=1
     python benchmarks/bench_streams.py --rate 0 --streams 100 --chunks 20000 --mode stream
@@ -55,6 +59,7 @@ import datetime
 import gc
 import os
 import platform
+import statistics
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -100,6 +105,28 @@ def replies(count: int, size: int) -> tuple[list[list[str]], str]:
 
 
 # --------------------------------------------------------------------------- the server
+
+
+class Collector:
+    """CPU time the cyclic garbage collector takes while ``counting`` (``gc.callbacks``)."""
+
+    def __init__(self) -> None:
+        self.counting = False
+        self.seconds = 0.0
+        self._began = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.process_time()
+        elif self.counting:
+            self.seconds += time.process_time() - self._began
+
+    def __enter__(self) -> Collector:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
 
 
 class Ticker:
@@ -151,8 +178,26 @@ async def serve(
     warmup: float,
     seconds: float,
     chunks_limit: int,
+) -> tuple[int, float, float, float]:
+    """Run the server in ``mode``: chunks read, CPU seconds, wall seconds and the garbage
+    collector's CPU seconds in the window."""
+    with Collector() as collector:
+        read, cpu, wall = await _serve(
+            mode, docs, streams, rate, warmup, seconds, chunks_limit, collector
+        )
+    return read, cpu, wall, collector.seconds
+
+
+async def _serve(
+    mode: str,
+    docs: list[list[str]],
+    streams: int,
+    rate: float,
+    warmup: float,
+    seconds: float,
+    chunks_limit: int,
+    collector: Collector,
 ) -> tuple[int, float, float]:
-    """Run the server in ``mode``: chunks read, CPU seconds and wall seconds in the window."""
     loop = asyncio.get_running_loop()
     tickers = [Ticker(loop) for _ in range(GROUPS)]
     counter = [0]
@@ -185,6 +230,7 @@ async def serve(
 
     if rate <= 0:  # unpaced: tick a group as soon as its streams wait (deterministic)
         target = chunks_limit
+        collector.counting = True
         t0, c0 = time.perf_counter(), time.process_time()
         while counter[0] < target:
             for g, t in enumerate(tickers):
@@ -194,6 +240,7 @@ async def serve(
         while any(t.waiting < per_group[g] for g, t in enumerate(tickers)):
             await asyncio.sleep(0)
         wall, cpu, read = time.perf_counter() - t0, time.process_time() - c0, counter[0]
+        collector.counting = False
     else:
         period = 1.0 / rate
         start = loop.time()
@@ -211,9 +258,11 @@ async def serve(
             now = loop.time()
             if not begun and now - start >= warmup:
                 begun, t0, c0, n0 = True, time.perf_counter(), time.process_time(), counter[0]
+                collector.counting = True
             if begun and now - start >= warmup + seconds:
                 break
         wall, cpu, read = time.perf_counter() - t0, time.process_time() - c0, counter[0] - n0
+        collector.counting = False
     stop = True
     for task in tasks:
         task.cancel()
@@ -259,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate", type=float, default=50.0, help="chunks/s per stream; 0: unpaced")
     ap.add_argument("--seconds", type=float, default=6.0, help="measured window per mode")
     ap.add_argument("--warmup", type=float, default=1.5)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="one round of 3 s windows")
     ap.add_argument("--chunks", type=int, default=100_000, help="chunks per run with --rate 0")
     ap.add_argument("--mode", choices=MODES, help="run this mode once (for callgrind)")
@@ -281,36 +330,45 @@ def main(argv: list[str] | None = None) -> int:
 
     docs, chunking = replies(16, args.size)
     if args.mode:  # one run, nothing else (callgrind)
-        read, cpu, wall = asyncio.run(
+        read, cpu, wall, in_gc = asyncio.run(
             serve(args.mode, docs, args.streams, args.rate, 0.5, args.seconds, args.chunks)
         )
-        print(f"{args.mode}: {read} chunks, {cpu:.3f} s CPU, {wall:.3f} s wall, engine {engine}")
+        print(
+            f"{args.mode}: {read} chunks, {cpu:.3f} s CPU ({in_gc:.3f} s in the garbage "
+            f"collector), {wall:.3f} s wall, engine {engine}"
+        )
         return 0
 
     check(docs)
     if args.quick:
         args.rounds, args.seconds, args.warmup = 1, min(args.seconds, 3.0), min(args.warmup, 1.0)
-    per_chunk: dict[str, float] = {m: float("inf") for m in MODES}
-    achieved: dict[str, float] = {m: 0.0 for m in MODES}
+    # per round and mode: µs CPU per chunk, of it in the collector, chunks/s achieved
+    rounds: list[dict[str, tuple[float, float, float]]] = []
     for r in range(args.rounds):
-        for mode in MODES:
+        measured: dict[str, tuple[float, float, float]] = {}
+        for k in range(len(MODES)):
+            mode = MODES[(r + k) % len(MODES)]
             gc.collect()
-            read, cpu, wall = asyncio.run(
+            read, cpu, wall, in_gc = asyncio.run(
                 serve(mode, docs, args.streams, args.rate, args.warmup, args.seconds, args.chunks)
             )
             us = cpu / read * 1e6
+            measured[mode] = (us, in_gc / read * 1e6, read / wall)
             print(
                 f"round {r + 1} {mode:>6}: {read / wall:>9,.0f} chunks/s, "
-                f"{us:6.2f} µs CPU/chunk, {cpu / wall:.2f} of a core",
+                f"{us:6.2f} µs CPU/chunk ({in_gc / read * 1e6:.2f} in the garbage collector), "
+                f"{cpu / wall:.2f} of a core",
                 flush=True,
             )
-            if us < per_chunk[mode]:
-                per_chunk[mode], achieved[mode] = us, read / wall
+        rounds.append(measured)
 
-    idle = per_chunk["idle"]
-    feed = per_chunk["feed"] - idle
-    stream = per_chunk["stream"] - idle
-    layer = stream - feed
+    med = statistics.median
+    per_chunk = {mode: med(m[mode][0] for m in rounds) for mode in MODES}
+    extra = {mode: med(m[mode][0] - m["idle"][0] for m in rounds) for mode in MODES}
+    collector = {mode: med(m[mode][1] - m["idle"][1] for m in rounds) for mode in MODES}
+    achieved = {mode: med(m[mode][2] for m in rounds) for mode in MODES}
+    feed, stream = extra["feed"], extra["stream"]
+    layer = med(m["stream"][0] - m["feed"][0] for m in rounds)
     rate = achieved["stream"]
     share = stream * 1e-6 * rate
     lines = [
@@ -319,15 +377,29 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.streams:,} streams, {args.rate:g} chunks/s each"
         + (" (unpaced)" if args.rate <= 0 else "")
         + f", {chunking} of {len(docs)} seeded {args.size} B replies; engine **{engine}**; "
-        f"least CPU per chunk (`time.process_time`) of {args.rounds} round(s) of "
-        f"{args.seconds:g} s windows.",
+        f"CPU per chunk (`time.process_time`) in {args.seconds:g} s windows, {args.rounds} "
+        "round(s) of every mode; each figure is the median over the rounds, and a difference "
+        "is taken within a round.",
         "",
-        "| mode | µs CPU per chunk | over idle | chunks/s achieved |",
-        "|---|---:|---:|---:|",
+        "| mode | µs CPU per chunk | over idle | of which the garbage collector | "
+        "chunks/s achieved |",
+        "|---|---:|---:|---:|---:|",
     ]
     for mode in MODES:
-        extra = per_chunk[mode] - idle
-        lines.append(f"| {mode} | {per_chunk[mode]:.2f} | {extra:+.2f} | {achieved[mode]:,.0f} |")
+        lines.append(
+            f"| {mode} | {per_chunk[mode]:.2f} | {extra[mode]:+.2f} | {collector[mode]:+.2f} "
+            f"| {achieved[mode]:,.0f} |"
+        )
+    lines += [
+        "",
+        "Each round's differences (µs CPU per chunk): "
+        + "; ".join(
+            f"feed {m['feed'][0] - m['idle'][0]:+.2f}, stream {m['stream'][0] - m['idle'][0]:+.2f}"
+            f", layer {m['stream'][0] - m['feed'][0]:+.2f}"
+            for m in rounds
+        )
+        + ".",
+    ]
     pure = engine == "python"  # the targets are fractions of the pure engine's feed
 
     def verdict(ok: bool, applies: bool = True) -> str:
@@ -344,6 +416,11 @@ def main(argv: list[str] | None = None) -> int:
         f"- the stream layer itself: **{layer:.2f} µs** per chunk ({layer / feed_:.2f}x feed; "
         f"target ≤ {TARGET_LAYER_OVER_FEED}x the pure engine's feed: "
         f"{verdict(layer <= TARGET_LAYER_OVER_FEED * feed, pure)})",
+        f"- of that, the cyclic garbage collector (`gc.callbacks`, its CPU time in the window "
+        f"less `idle`'s): feed **{collector['feed']:.2f} µs**, stream "
+        f"**{collector['stream']:.2f} µs** per chunk: the events a "
+        "consumer still holds, and what they point at, are among the young objects each "
+        "collection visits",
         f"- share of one core that parsing adds at {rate:,.0f} chunks/s: **{share:.3f}** "
         f"(target with the C engine: < {TARGET_CORE_SHARE}"
         + (f": {verdict(share < TARGET_CORE_SHARE)})" if engine == "c" else ")"),

@@ -108,25 +108,25 @@ def replies(count: int, size: int) -> tuple[list[list[str]], str]:
 
 
 class Collector:
-    """CPU time the cyclic garbage collector takes while ``counting`` (``gc.callbacks``)."""
+    """The CPU seconds the cyclic garbage collector has taken since :meth:`install` (read
+    before and after a window, as ``time.process_time`` is)."""
 
     def __init__(self) -> None:
-        self.counting = False
         self.seconds = 0.0
         self._began = 0.0
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             self._began = time.process_time()
-        elif self.counting:
+        else:
             self.seconds += time.process_time() - self._began
 
-    def __enter__(self) -> Collector:
-        gc.callbacks.append(self)
-        return self
+    def install(self) -> None:
+        if self not in gc.callbacks:
+            gc.callbacks.append(self)
 
-    def __exit__(self, *exc: object) -> None:
-        gc.callbacks.remove(self)
+
+COLLECTOR = Collector()
 
 
 class Ticker:
@@ -178,10 +178,10 @@ async def serve(
     warmup: float,
     seconds: float,
     chunks_limit: int,
-    collector: Collector,
-) -> tuple[int, float, float]:
-    """Run the server in ``mode``: chunks read, CPU seconds and wall seconds in the window
-    (and, in ``collector``, the garbage collector's CPU seconds in it)."""
+) -> tuple[int, float, float, float]:
+    """Run the server in ``mode``: chunks read, CPU seconds, wall seconds and the garbage
+    collector's CPU seconds in the window."""
+    COLLECTOR.install()
     loop = asyncio.get_running_loop()
     tickers = [Ticker(loop) for _ in range(GROUPS)]
     counter = [0]
@@ -214,8 +214,7 @@ async def serve(
 
     if rate <= 0:  # unpaced: tick a group as soon as its streams wait (deterministic)
         target = chunks_limit
-        collector.counting = True
-        t0, c0 = time.perf_counter(), time.process_time()
+        t0, c0, g0 = time.perf_counter(), time.process_time(), COLLECTOR.seconds
         while counter[0] < target:
             for g, t in enumerate(tickers):
                 while t.waiting < per_group[g]:
@@ -224,13 +223,13 @@ async def serve(
         while any(t.waiting < per_group[g] for g, t in enumerate(tickers)):
             await asyncio.sleep(0)
         wall, cpu, read = time.perf_counter() - t0, time.process_time() - c0, counter[0]
-        collector.counting = False
+        in_gc = COLLECTOR.seconds - g0
     else:
         period = 1.0 / rate
         start = loop.time()
         i = 0
         begun = False
-        c0 = t0 = 0.0
+        c0 = t0 = g0 = 0.0
         n0 = 0
         while True:
             at = start + i * period / GROUPS
@@ -242,16 +241,16 @@ async def serve(
             now = loop.time()
             if not begun and now - start >= warmup:
                 begun, t0, c0, n0 = True, time.perf_counter(), time.process_time(), counter[0]
-                collector.counting = True
+                g0 = COLLECTOR.seconds
             if begun and now - start >= warmup + seconds:
                 break
         wall, cpu, read = time.perf_counter() - t0, time.process_time() - c0, counter[0] - n0
-        collector.counting = False
+        in_gc = COLLECTOR.seconds - g0
     stop = True
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    return read, cpu, wall
+    return read, cpu, wall, in_gc
 
 
 def check(docs: list[list[str]]) -> None:
@@ -314,20 +313,9 @@ def main(argv: list[str] | None = None) -> int:
 
     docs, chunking = replies(16, args.size)
     if args.mode:  # one run, nothing else (callgrind)
-        with Collector() as collector:
-            read, cpu, wall = asyncio.run(
-                serve(
-                    args.mode,
-                    docs,
-                    args.streams,
-                    args.rate,
-                    0.5,
-                    args.seconds,
-                    args.chunks,
-                    collector,
-                )
-            )
-        in_gc = collector.seconds
+        read, cpu, wall, in_gc = asyncio.run(
+            serve(args.mode, docs, args.streams, args.rate, 0.5, args.seconds, args.chunks)
+        )
         print(
             f"{args.mode}: {read} chunks, {cpu:.3f} s CPU ({in_gc:.3f} s in the garbage "
             f"collector), {wall:.3f} s wall, engine {engine}"
@@ -344,20 +332,9 @@ def main(argv: list[str] | None = None) -> int:
         for k in range(len(MODES)):
             mode = MODES[(r + k) % len(MODES)]
             gc.collect()
-            with Collector() as collector:
-                read, cpu, wall = asyncio.run(
-                    serve(
-                        mode,
-                        docs,
-                        args.streams,
-                        args.rate,
-                        args.warmup,
-                        args.seconds,
-                        args.chunks,
-                        collector,
-                    )
-                )
-            in_gc = collector.seconds
+            read, cpu, wall, in_gc = asyncio.run(
+                serve(mode, docs, args.streams, args.rate, args.warmup, args.seconds, args.chunks)
+            )
             us = cpu / read * 1e6
             measured[mode] = (us, in_gc / read * 1e6, read / wall)
             print(
